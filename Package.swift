@@ -1,0 +1,87 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Faultline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "faultlined", targets: ["faultlined"]),
+        .executable(name: "faultctl", targets: ["faultctl"]),
+        .library(name: "FaultlineClient", targets: ["FaultlineClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C shims for what Swift cannot import directly (epoll_data, _GNU_SOURCE calls, ...).
+        .target(name: "CFaultlineShims"),
+
+        .target(name: "FaultlineSystem", dependencies: ["CFaultlineShims"], swiftSettings: strict),
+        .target(name: "FaultlineLoop", dependencies: ["FaultlineSystem"], swiftSettings: strict),
+        .target(name: "FaultlineCore", swiftSettings: strict),
+        .target(name: "FaultlineConfig", dependencies: ["FaultlineCore"], swiftSettings: strict),
+        .target(name: "FaultlineMetrics", swiftSettings: strict),
+        .target(
+            name: "FaultlineProxy",
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "FaultlineControl",
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineConfig", "FaultlineMetrics"],
+            swiftSettings: strict
+        ),
+        .target(name: "FaultlineClient", dependencies: ["FaultlineCore", "FaultlineConfig"], swiftSettings: strict),
+        .executableTarget(
+            name: "faultlined",
+            dependencies: [
+                "FaultlineProxy", "FaultlineControl", "FaultlineConfig", "FaultlineCore",
+                "FaultlineSystem", "FaultlineLoop", "FaultlineMetrics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "faultctl",
+            dependencies: [
+                "FaultlineClient", "FaultlineCore", "FaultlineConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Load generator used by Scripts/bench (ping-pong latency, many-connection rate, idle conns).
+        .executableTarget(name: "faultline-bench", dependencies: ["FaultlineSystem"], swiftSettings: strict),
+
+        .target(
+            name: "FaultlineTestSupport",
+            dependencies: ["FaultlineSystem", "FaultlineCore", "FaultlineConfig"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "FaultlineSystemTests", dependencies: ["FaultlineSystem"], swiftSettings: strict),
+        .testTarget(name: "FaultlineLoopTests", dependencies: ["FaultlineLoop", "FaultlineSystem"], swiftSettings: strict),
+        .testTarget(name: "FaultlineCoreTests", dependencies: ["FaultlineCore"], swiftSettings: strict),
+        .testTarget(name: "FaultlineConfigTests", dependencies: ["FaultlineConfig", "FaultlineCore"], swiftSettings: strict),
+        .testTarget(name: "FaultlineMetricsTests", dependencies: ["FaultlineMetrics"], swiftSettings: strict),
+        .testTarget(
+            name: "FaultlineProxyTests",
+            dependencies: ["FaultlineProxy", "FaultlineCore", "FaultlineLoop", "FaultlineSystem", "FaultlineMetrics", "FaultlineTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "FaultlineControlTests",
+            dependencies: ["FaultlineControl", "FaultlineCore", "FaultlineConfig", "FaultlineMetrics"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["FaultlineTestSupport", "FaultlineSystem", "FaultlineCore", "FaultlineConfig", "FaultlineClient"],
+            swiftSettings: strict
+        ),
+    ]
+)

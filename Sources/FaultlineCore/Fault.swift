@@ -1,0 +1,85 @@
+/// The routes a fault applies to: `"*"`, one name, or a list.
+public enum RouteSelector: Sendable, Hashable {
+    case all
+    case names([String])
+
+    public func matches(_ route: String) -> Bool {
+        switch self {
+        case .all: return true
+        case .names(let names): return names.contains(route)
+        }
+    }
+}
+
+/// How latency jitter is distributed.
+public enum JitterDistribution: String, Sendable, Hashable {
+    case uniform
+    case normal
+}
+
+/// What `refuse` does to connections that are already open.
+public enum RefuseExisting: String, Sendable, Hashable {
+    case keep
+    case reset
+}
+
+/// The type-specific part of a fault (SPEC §3.1).
+public enum FaultKind: Sendable, Hashable {
+    case latency(delay: Duration, jitter: Duration, distribution: JitterDistribution)
+    case bandwidth(bytesPerSecond: Int)
+    case slicer(averageSize: Int, sizeVariation: Int, delay: Duration)
+    case blackhole
+    case stall
+    case reset(after: Duration, afterBytes: Int?)
+    case timeout(Duration)
+    case limitData(bytes: Int)
+    case slowClose(delay: Duration)
+    case refuse(existing: RefuseExisting)
+    case connectDelay(Duration)
+    case corrupt(bitFlipRate: Double)
+
+    /// The `type` string of SPEC §3.
+    public var typeName: String {
+        switch self {
+        case .latency: return "latency"
+        case .bandwidth: return "bandwidth"
+        case .slicer: return "slicer"
+        case .blackhole: return "blackhole"
+        case .stall: return "stall"
+        case .reset: return "reset"
+        case .timeout: return "timeout"
+        case .limitData: return "limit_data"
+        case .slowClose: return "slow_close"
+        case .refuse: return "refuse"
+        case .connectDelay: return "connect_delay"
+        case .corrupt: return "corrupt"
+        }
+    }
+
+    /// Every `type` string this build understands for byte-stream faults.
+    public static let typeNames = [
+        "latency", "bandwidth", "slicer", "blackhole", "stall", "reset", "timeout", "limit_data",
+        "slow_close", "refuse", "connect_delay", "corrupt",
+    ]
+}
+
+/// One fault: the shared envelope (id, routes, direction, probability) around its kind.
+public struct FaultSpec: Sendable, Hashable {
+    public var id: String
+    public var routes: RouteSelector
+    public var direction: Direction
+    /// Chance, drawn once per connection and direction from the seeded generator, that the fault applies.
+    public var probability: Double
+    public var kind: FaultKind
+
+    public init(
+        id: String, routes: RouteSelector = .all, direction: Direction = .both, probability: Double = 1,
+        kind: FaultKind
+    ) {
+        self.id = id
+        self.routes = routes
+        self.direction = direction
+        self.probability = probability
+        self.kind = kind
+    }
+}

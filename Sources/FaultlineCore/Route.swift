@@ -1,0 +1,51 @@
+/// What a route speaks on its listener.
+public enum RouteProtocol: String, Sendable, Hashable, CaseIterable {
+    case tcp
+    case http
+    case grpc
+}
+
+/// One listener and the upstream it forwards to (SPEC §2 `routes[]`).
+public struct RouteSpec: Sendable, Hashable {
+    public var name: String
+    public var listen: Endpoint
+    public var upstream: Endpoint
+    public var protocolKind: RouteProtocol
+    /// Node names the route links, used by partitions.
+    public var from: String?
+    public var to: String?
+    public var enabled: Bool
+
+    public init(
+        name: String, listen: Endpoint, upstream: Endpoint, protocolKind: RouteProtocol = .tcp,
+        from: String? = nil, to: String? = nil, enabled: Bool = true
+    ) {
+        self.name = name
+        self.listen = listen
+        self.upstream = upstream
+        self.protocolKind = protocolKind
+        self.from = from
+        self.to = to
+        self.enabled = enabled
+    }
+}
+
+/// Daemon-wide limits (SPEC §2 `limits`).
+public struct Limits: Sendable, Hashable {
+    public var maxConnections: Int
+    public var connectTimeout: Duration
+    public var shutdownGrace: Duration
+    /// Size of each pooled relay buffer; one per busy half-stream.
+    public var bufferBytes: Int
+
+    public static let defaults = Limits(
+        maxConnections: 100_000, connectTimeout: .seconds(5), shutdownGrace: .seconds(10), bufferBytes: 262_144
+    )
+
+    public init(maxConnections: Int, connectTimeout: Duration, shutdownGrace: Duration, bufferBytes: Int) {
+        self.maxConnections = maxConnections
+        self.connectTimeout = connectTimeout
+        self.shutdownGrace = shutdownGrace
+        self.bufferBytes = bufferBytes
+    }
+}
