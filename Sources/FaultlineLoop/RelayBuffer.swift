@@ -1,0 +1,109 @@
+public import FaultlineSystem
+
+/// The bytes one half-stream holds between reading and writing.
+///
+/// Linear: reads append at `tail`, writes consume from `head`; when both meet the buffer resets
+/// to the start, and when the tail reaches the end with a consumed head the live bytes move down.
+/// It owns storage only while it holds bytes (see `BufferPool`).
+public struct RelayBuffer: ~Copyable {
+    private var storage: UnsafeMutableRawPointer?
+    private var capacity = 0
+    private var head = 0
+    private var tail = 0
+
+    public init() {}
+
+    deinit {
+        // Storage must go back to its pool through `releaseIfEmpty`/`release`; a buffer that is
+        // dropped while holding storage frees it rather than leak.
+        storage?.deallocate()
+    }
+
+    /// Bytes held, waiting to be written.
+    public var count: Int { tail - head }
+    public var isEmpty: Bool { tail == head }
+    /// Whether storage is attached.
+    public var hasStorage: Bool { storage != nil }
+    /// Bytes that can be read in before the buffer is full.
+    public var space: Int { storage == nil ? Int.max : capacity - count }
+
+    /// Reads at most `limit` bytes from `fd`. Takes storage from `pool` if none is attached.
+    public mutating func read(from fd: borrowing FileDescriptor, limit: Int, pool: BufferPool) throws(SystemError) -> IOResult<Int> {
+        if storage == nil {
+            storage = pool.take()
+            capacity = pool.bufferSize
+            head = 0
+            tail = 0
+        }
+        if tail == capacity && head > 0 { compact() }
+        let room = min(capacity - tail, limit)
+        precondition(room > 0, "read into a full buffer")
+        return try Posix.read(fd, into: UnsafeMutableRawBufferPointer(start: storage! + tail, count: room))
+    }
+
+    /// Records that `n` bytes were read in (after a successful `read`).
+    public mutating func didRead(_ n: Int) {
+        tail += n
+    }
+
+    /// Writes at most `limit` held bytes to `fd`; consumes what was written.
+    public mutating func write(to fd: borrowing FileDescriptor, limit: Int) throws(SystemError) -> IOResult<Int> {
+        let n = min(count, limit)
+        precondition(n > 0, "write from an empty buffer")
+        let result = try Posix.write(fd, from: UnsafeRawBufferPointer(start: storage! + head, count: n))
+        if case .processed(let written) = result {
+            head += written
+            if head == tail {
+                head = 0
+                tail = 0
+            }
+        }
+        return result
+    }
+
+    /// Drops `n` held bytes without writing them (blackhole).
+    public mutating func discard(_ n: Int) {
+        precondition(n <= count)
+        head += n
+        if head == tail {
+            head = 0
+            tail = 0
+        }
+    }
+
+    /// Flips bit `bit` (0–7) of the held byte at `offset` from the head (corrupt).
+    public mutating func flipBit(atOffset offset: Int, bit: Int) {
+        precondition(offset < count)
+        let pointer = storage!.advanced(by: head + offset).assumingMemoryBound(to: UInt8.self)
+        pointer.pointee ^= UInt8(1) << UInt8(bit & 7)
+    }
+
+    /// Gives the storage back to `pool` when nothing is held; returns true if it did.
+    @discardableResult
+    public mutating func releaseIfEmpty(to pool: BufferPool) -> Bool {
+        guard let pointer = storage, head == tail else { return false }
+        pool.give(pointer)
+        storage = nil
+        capacity = 0
+        head = 0
+        tail = 0
+        return true
+    }
+
+    /// Drops whatever is held and gives the storage back.
+    public mutating func release(to pool: BufferPool) {
+        head = 0
+        tail = 0
+        releaseIfEmpty(to: pool)
+    }
+
+    private mutating func compact() {
+        let live = tail - head
+        storage!.copyMemory(from: storage! + head, byteCount: live)
+        head = 0
+        tail = live
+    }
+}
+
+@available(*, unavailable)
+extension RelayBuffer: Sendable {}

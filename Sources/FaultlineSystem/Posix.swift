@@ -1,0 +1,202 @@
+internal import Glibc
+internal import CFaultlineShims
+
+/// Socket and file calls, each through `syscall`.
+public enum Posix {
+    /// Which way `shutdown` closes.
+    public enum ShutdownHow: Sendable { case read, write, both }
+
+    /// A new TCP (or Unix stream) socket, close-on-exec, optionally nonblocking.
+    public static func socket(family: SocketAddress.Family, nonBlocking: Bool = true) throws(SystemError) -> FileDescriptor {
+        let domain: CInt
+        switch family {
+        case .inet: domain = AF_INET
+        case .inet6: domain = AF_INET6
+        case .unix: domain = AF_UNIX
+        }
+        var type = CFaultline_SOCK_STREAM | CFaultline_SOCK_CLOEXEC
+        if nonBlocking { type |= CFaultline_SOCK_NONBLOCK }
+        let fd = try syscall("socket") { Glibc.socket(domain, type, 0) }
+        return FileDescriptor(unsafeTaking: fd)
+    }
+
+    /// A listening socket bound to `address`: SO_REUSEADDR always, SO_REUSEPORT when asked.
+    public static func listen(
+        at address: SocketAddress, reusePort: Bool, backlog: CInt = 4096, nonBlocking: Bool = true
+    ) throws(SystemError) -> FileDescriptor {
+        let fd = try socket(family: address.family, nonBlocking: nonBlocking)
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            if address.family != .unix {
+                try setOption(raw, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)")
+                if reusePort { try setOption(raw, SOL_SOCKET, SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)") }
+                if address.family == .inet6 { try setOption(raw, CInt(IPPROTO_IPV6), IPV6_V6ONLY, 1, "setsockopt(IPV6_V6ONLY)") }
+            }
+            try address.withSockAddr { (sa, len) throws(SystemError) in
+                try syscall("bind") { Glibc.bind(raw, sa, len) }
+            }
+            try syscall("listen") { Glibc.listen(raw, backlog) }
+        }
+        return fd
+    }
+
+    /// A connection taken from a listener, with its peer's address.
+    public struct Accepted: ~Copyable {
+        public var descriptor: FileDescriptor
+        public var peer: SocketAddress
+    }
+
+    /// Accepts one connection, nonblocking and close-on-exec; nil when none is waiting.
+    public static func accept(_ fd: borrowing FileDescriptor) throws(SystemError) -> Accepted? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try withUnsafeMutablePointer(to: &storage) { ptr throws(SystemError) in
+                try ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
+                    try syscall(blocking: false, "accept4") {
+                        CFaultline_accept4(raw, sa, &length, CFaultline_SOCK_NONBLOCK | CFaultline_SOCK_CLOEXEC)
+                    }
+                }
+            }
+        }
+        switch result {
+        case .processed(let newFD):
+            return Accepted(descriptor: FileDescriptor(unsafeTaking: newFD), peer: SocketAddress(storage: storage, length: length))
+        case .wouldBlock:
+            return nil
+        }
+    }
+
+    /// Starts a connect. True when connected at once; false when in progress (wait for writable,
+    /// then read `pendingError`).
+    public static func connect(_ fd: borrowing FileDescriptor, to address: SocketAddress) throws(SystemError) -> Bool {
+        try fd.withUnsafeHandle { (raw) throws(SystemError) -> Bool in
+            try address.withSockAddr { (sa, len) throws(SystemError) -> Bool in
+                while true {
+                    if Glibc.connect(raw, sa, len) == 0 { return true }
+                    let err = errno
+                    switch err {
+                    case EINTR: continue
+                    case EINPROGRESS: return false
+                    case EBADF, EFAULT: fatalError("connect failed with unacceptable errno \(err)")
+                    default: throw SystemError(errno: err, call: "connect")
+                    }
+                }
+            }
+        }
+    }
+
+    /// SO_ERROR: the result of a nonblocking connect (0 = connected).
+    public static func pendingError(_ fd: borrowing FileDescriptor) -> Int32 {
+        fd.withUnsafeHandle { raw in
+            var value: CInt = 0
+            var len = socklen_t(MemoryLayout<CInt>.size)
+            if getsockopt(raw, SOL_SOCKET, SO_ERROR, &value, &len) != 0 { return errno }
+            return value
+        }
+    }
+
+    /// Reads into `buffer`; `.processed(0)` is end of stream.
+    public static func read(_ fd: borrowing FileDescriptor, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try syscall(blocking: false, "read") { Glibc.read(raw, buffer.baseAddress, buffer.count) }
+        }
+    }
+
+    /// Writes from `buffer`; never raises SIGPIPE (MSG_NOSIGNAL for sockets).
+    public static func write(_ fd: borrowing FileDescriptor, from buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try syscall(blocking: false, "send") { Glibc.send(raw, buffer.baseAddress, buffer.count, CInt(MSG_NOSIGNAL)) }
+        }
+    }
+
+    /// Writes from `buffer` on any descriptor (pipes, files, eventfd).
+    public static func writeFile(_ fd: borrowing FileDescriptor, from buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try syscall(blocking: false, "write") { Glibc.write(raw, buffer.baseAddress, buffer.count) }
+        }
+    }
+
+    /// `shutdown(2)`; ENOTCONN (peer already gone) is not an error.
+    public static func shutdown(_ fd: borrowing FileDescriptor, _ how: ShutdownHow) throws(SystemError) {
+        let mode: CInt
+        switch how {
+        case .read: mode = CInt(SHUT_RD)
+        case .write: mode = CInt(SHUT_WR)
+        case .both: mode = CInt(SHUT_RDWR)
+        }
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            if Glibc.shutdown(raw, mode) != 0 && errno != ENOTCONN {
+                throw SystemError(errno: errno, call: "shutdown")
+            }
+        }
+    }
+
+    /// TCP_NODELAY on.
+    public static func setNoDelay(_ fd: borrowing FileDescriptor) {
+        fd.withUnsafeHandle { raw in try? setOption(raw, CInt(IPPROTO_TCP), TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)") }
+    }
+
+    /// The socket's bound address.
+    public static func localAddress(_ fd: borrowing FileDescriptor) throws(SystemError) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try withUnsafeMutablePointer(to: &storage) { ptr throws(SystemError) in
+                try ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
+                    try syscall("getsockname") { getsockname(raw, sa, &length) }
+                }
+            }
+        }
+        return SocketAddress(storage: storage, length: length)
+    }
+
+    /// SO_PEERCRED of a Unix-socket peer.
+    public static func peerCredentials(_ fd: borrowing FileDescriptor) throws(SystemError) -> (pid: Int32, uid: UInt32, gid: UInt32) {
+        var pid: pid_t = 0
+        var uid: uid_t = 0
+        var gid: gid_t = 0
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try syscall("getsockopt(SO_PEERCRED)") { CFaultline_peercred(raw, &pid, &uid, &gid) }
+        }
+        return (pid, uid, gid)
+    }
+
+    /// The calling process's effective uid.
+    public static var effectiveUID: UInt32 { geteuid() }
+
+    /// The process id.
+    public static var processID: Int32 { getpid() }
+
+    /// Online CPU count.
+    public static var cpuCount: Int { max(1, Int(sysconf(CInt(_SC_NPROCESSORS_ONLN)))) }
+
+    /// Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit.
+    @discardableResult
+    public static func raiseOpenFileLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return -1 }
+        limit.rlim_cur = limit.rlim_max
+        _ = setrlimit(RLIMIT_NOFILE_VALUE, &limit)
+        return Int(limit.rlim_cur)
+    }
+
+    private static var RLIMIT_NOFILE_VALUE: __rlimit_resource_t { __rlimit_resource_t(RLIMIT_NOFILE.rawValue) }
+
+    /// Writes the whole string to a descriptor number (1 or 2), blocking; errors are ignored.
+    public static func writeAll(toRaw fd: CInt, _ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return }
+                offset += n
+            }
+        }
+    }
+
+    private static func setOption(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt, _ call: StaticString) throws(SystemError) {
+        var value = value
+        try syscall(call) { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<CInt>.size)) }
+    }
+}
