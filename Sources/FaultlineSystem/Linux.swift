@@ -144,3 +144,12 @@ public struct EpollEventBuffer: ~Copyable {
         )
     }
 }
+
+extension Linux {
+    /// Sleeps the calling thread (control side only; never on a loop thread).
+    public static func sleep(nanoseconds: UInt64) {
+        var request = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}

@@ -43,6 +43,9 @@ public enum Posix {
     public struct Accepted: ~Copyable {
         public var descriptor: FileDescriptor
         public var peer: SocketAddress
+
+        /// Gives up the descriptor.
+        public consuming func takeDescriptor() -> FileDescriptor { descriptor }
     }
 
     /// Accepts one connection, nonblocking and close-on-exec; nil when none is waiting.
@@ -198,5 +201,50 @@ public enum Posix {
     private static func setOption(_ fd: CInt, _ level: CInt, _ name: CInt, _ value: CInt, _ call: StaticString) throws(SystemError) {
         var value = value
         try syscall(call) { setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<CInt>.size)) }
+    }
+}
+
+extension Posix {
+    /// Waits until `fd` is readable or the timeout passes (-1 waits forever); true when readable.
+    public static func waitReadable(_ fd: borrowing FileDescriptor, timeoutMilliseconds: Int32) -> Bool {
+        fd.withUnsafeHandle { raw in
+            var entry = pollfd(fd: raw, events: Int16(POLLIN), revents: 0)
+            while true {
+                let rc = poll(&entry, 1, timeoutMilliseconds)
+                if rc < 0 && errno == EINTR { continue }
+                return rc > 0
+            }
+        }
+    }
+
+    /// An environment variable.
+    public static func environment(_ name: String) -> String? {
+        guard let value = getenv(name) else { return nil }
+        return String(cString: value)
+    }
+
+    /// Sends one datagram to a Unix datagram socket path; a leading `@` names an abstract socket.
+    public static func sendDatagram(_ text: String, toUnixPath path: String) throws(SystemError) {
+        let fd = FileDescriptor(unsafeTaking: try syscall("socket") {
+            Glibc.socket(AF_UNIX, CFaultline_SOCK_DGRAM | CFaultline_SOCK_CLOEXEC, 0)
+        })
+        var sun = sockaddr_un()
+        sun.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
+        guard bytes.count < MemoryLayout.size(ofValue: sun.sun_path) else {
+            throw SystemError(errno: ENAMETOOLONG, call: "sendto")
+        }
+        withUnsafeMutableBytes(of: &sun.sun_path) { $0.copyBytes(from: bytes) }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
+        var payload = Array(text.utf8)
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try withUnsafePointer(to: &sun) { (pointer) throws(SystemError) in
+                try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { (sa) throws(SystemError) in
+                    try syscall("sendto") { sendto(raw, &payload, payload.count, CInt(MSG_NOSIGNAL), sa, length) }
+                }
+            }
+        }
+        fd.close()
     }
 }

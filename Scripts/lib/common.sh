@@ -1,0 +1,124 @@
+# Shared shell helpers for Scripts/*. Source it; do not run it.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
+#
+# Everything here kills only processes the calling script started (tracked by pid) and
+# removes only the temporary directory it made.
+
+# shellcheck shell=bash
+
+log()  { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
+warn() { printf '%s warning: %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
+die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# ensure_packages CMD:PKG ... — installs the Debian package for every command that is missing.
+# Runs `apt-get update` at most once, and only when something is missing.
+ensure_packages() {
+    local missing=() pair cmd pkg
+    for pair in "$@"; do
+        cmd=${pair%%:*}; pkg=${pair#*:}
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    local sudo=()
+    [[ $EUID -eq 0 ]] || sudo=(sudo)
+    log "installing: ${missing[*]}"
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# --- processes this script started -------------------------------------------------------
+
+declare -ag _STARTED_PIDS=()
+
+# track_pid PID — remember a process to stop on exit.
+track_pid() { _STARTED_PIDS+=("$1"); }
+
+# stop_pid PID — SIGTERM, then SIGKILL after 3 s; waits for it. Safe on an exited pid.
+stop_pid() {
+    local pid=$1 i
+    [[ -n $pid ]] || return 0
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 30; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null || true
+    local kept=() p
+    for p in "${_STARTED_PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+    _STARTED_PIDS=("${kept[@]}")
+}
+
+# stop_all_pids — stops every tracked process, newest first.
+stop_all_pids() {
+    local i
+    for ((i = ${#_STARTED_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${_STARTED_PIDS[i]}"; done
+}
+
+# make_temp_dir NAME — creates a temp dir, sets TEMP_DIR, and installs the exit trap that stops
+# tracked processes and removes the directory (set KEEP_TEMP=1 to keep it for debugging).
+make_temp_dir() {
+    TEMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+    trap _cleanup_on_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+_cleanup_on_exit() {
+    local rc=$?
+    stop_all_pids
+    if [[ -n ${TEMP_DIR:-} && -d $TEMP_DIR ]]; then
+        if [[ ${KEEP_TEMP:-0} == 1 ]]; then log "kept $TEMP_DIR"; else rm -rf -- "$TEMP_DIR"; fi
+    fi
+    exit "$rc"
+}
+
+# --- ports -------------------------------------------------------------------------------
+
+# port_is_listening PORT — true when a TCP socket listens on PORT (any local address).
+port_is_listening() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p=":$hex" 'NR > 1 && $4 == "0A" && substr($2, length($2) - 4) == p { found = 1 } END { exit !found }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# wait_listening PID TIMEOUT_S PORT... — waits until every PORT listens; fails early if PID exits.
+wait_listening() {
+    local pid=$1 timeout=$2 deadline port
+    shift 2
+    deadline=$((SECONDS + timeout))
+    for port in "$@"; do
+        until port_is_listening "$port"; do
+            kill -0 "$pid" 2>/dev/null || return 1
+            ((SECONDS < deadline)) || return 1
+            sleep 0.05
+        done
+    done
+}
+
+# free_ports N — prints N distinct free loopback ports (all bound at once, then released).
+free_ports() {
+    python3 - "$1" <<'PY'
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    socks.append(s)
+print("\n".join(str(s.getsockname()[1]) for s in socks))
+PY
+}
+
+# median VALUE... — the median of numbers (mean of the two middle ones for an even count).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# json_field FIELD — reads one-line flat JSON on stdin, prints the numeric or string FIELD.
+json_field() {
+    python3 -c 'import json, sys; v = json.loads(sys.stdin.read()); print(v[sys.argv[1]])' "$1"
+}

@@ -1,0 +1,128 @@
+internal import FaultlineCore
+
+/// `routes[]` and `faults[]`: each entry on its own, then names, ids and listen addresses against
+/// each other.
+extension ConfigDecoder {
+    /// The routes that decoded cleanly, and the name of every route that has one (even a route with
+    /// other errors), so faults naming it are not also reported.
+    static func decodeRoutes(
+        _ value: JSONValue, _ diagnostics: inout Diagnostics
+    ) -> (routes: [RouteSpec], names: Set<String>) {
+        guard let items = diagnostics.array(value, "routes") else { return ([], []) }
+        var routes: [RouteSpec] = []
+        var names: [String: Int] = [:]
+        var listens: [(endpoint: Endpoint, path: String)] = []
+        for (index, item) in items.enumerated() {
+            let path = JSONPath.index("routes", index)
+            let errorsBefore = diagnostics.errors.count
+            guard var reader = ObjectReader(item, path: path, diagnostics: &diagnostics) else { continue }
+
+            var name: String?
+            if let value = reader.require("name", &diagnostics), let text = diagnostics.name(value, reader.path("name")) {
+                if names[text] != nil {
+                    diagnostics.add(reader.path("name"), "duplicate route name \(quoted(text))")
+                } else {
+                    names[text] = index
+                    name = text
+                }
+            }
+            var listen: Endpoint?
+            if let value = reader.require("listen", &diagnostics),
+               let endpoint = diagnostics.endpoint(value, reader.path("listen")) {
+                if let message = listenConflict(endpoint, with: listens) {
+                    diagnostics.add(reader.path("listen"), message)
+                }
+                listens.append((endpoint, reader.path("listen")))
+                listen = endpoint
+            }
+            let upstream = reader.require("upstream", &diagnostics).flatMap {
+                diagnostics.endpoint($0, reader.path("upstream"))
+            }
+            var protocolKind = RouteProtocol.tcp
+            if let value = reader.take("protocol") {
+                protocolKind = diagnostics.choice(
+                    value, reader.path("protocol"), what: "protocol", RouteProtocol.allCases
+                ) ?? .tcp
+            }
+            let from = reader.takeNullable("from").flatMap { diagnostics.name($0, reader.path("from")) }
+            let to = reader.takeNullable("to").flatMap { diagnostics.name($0, reader.path("to")) }
+            var enabled = true
+            if let value = reader.take("enabled") {
+                enabled = diagnostics.bool(value, reader.path("enabled")) ?? true
+            }
+            for key in ["tls", "upstream_tls"] where reader.take(key) != nil {
+                diagnostics.add(reader.path(key), "not supported yet")
+            }
+            reader.reportUnknownKeys(&diagnostics)
+
+            if diagnostics.errors.count == errorsBefore, let name, let listen, let upstream {
+                routes.append(RouteSpec(
+                    name: name, listen: listen, upstream: upstream, protocolKind: protocolKind,
+                    from: from, to: to, enabled: enabled
+                ))
+            }
+        }
+        let allNames = Set(items.compactMap { $0.objectValue?["name"]?.stringValue })
+        return (routes, allNames)
+    }
+
+    /// Why `endpoint` cannot be bound next to the listeners already seen, or nil. Port 0 asks the
+    /// kernel for a free port, so it never conflicts.
+    private static func listenConflict(
+        _ endpoint: Endpoint, with earlier: [(endpoint: Endpoint, path: String)]
+    ) -> String? {
+        guard endpoint.port != 0 else { return nil }
+        for other in earlier where other.endpoint.port == endpoint.port {
+            if other.endpoint.address == endpoint.address {
+                return "duplicate listen address \(endpoint) (also \(other.path))"
+            }
+            if isWildcard(other.endpoint.address, sameFamilyAs: endpoint.address)
+                || isWildcard(endpoint.address, sameFamilyAs: other.endpoint.address) {
+                return "listen address \(endpoint) overlaps \(other.endpoint) (\(other.path))"
+            }
+        }
+        return nil
+    }
+
+    private static func isWildcard(_ address: IPAddress, sameFamilyAs other: IPAddress) -> Bool {
+        switch (address, other) {
+        case (.v4(0, 0, 0, 0), .v4): return true
+        case (.v6(let bytes), .v6): return bytes.allSatisfy { $0 == 0 }
+        default: return false
+        }
+    }
+
+    /// Faults that decoded cleanly. Written ids are checked first, so a generated id
+    /// (`"<type>-<index>"`) that collides with one is the one reported.
+    static func decodeFaults(
+        _ value: JSONValue, knownRoutes: Set<String>, _ diagnostics: inout Diagnostics
+    ) -> [FaultSpec] {
+        guard let items = diagnostics.array(value, "faults") else { return [] }
+        var decoded: [(FaultDecoder.Decoded, path: String)] = []
+        for (index, item) in items.enumerated() {
+            let path = JSONPath.index("faults", index)
+            if let fault = FaultDecoder.decode(
+                item, path: path, knownRoutes: knownRoutes, generatedID: { "\($0)-\(index)" }, &diagnostics
+            ) {
+                decoded.append((fault, path))
+            }
+        }
+        var owners: [String: String] = [:]
+        for (fault, path) in decoded where !fault.idWasGenerated {
+            let idPath = JSONPath.child(path, "id")
+            if let owner = owners[fault.fault.id] {
+                diagnostics.add(idPath, "duplicate fault id \(quoted(fault.fault.id)) (also \(owner))")
+            } else {
+                owners[fault.fault.id] = idPath
+            }
+        }
+        for (fault, path) in decoded where fault.idWasGenerated {
+            if let owner = owners[fault.fault.id] {
+                diagnostics.add(
+                    path, "generated id \(quoted(fault.fault.id)) is already used by \(owner); give this fault an id"
+                )
+            }
+        }
+        return decoded.map(\.0.fault)
+    }
+}

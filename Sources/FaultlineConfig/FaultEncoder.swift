@@ -1,0 +1,58 @@
+public import FaultlineCore
+
+/// Writes a `FaultSpec` as the JSON object of SPEC §3, which `FaultDecoder` reads back to an equal
+/// fault: for the control API's answers and the journal.
+///
+/// Keys come in a fixed order: `id`, `type`, `route`, `direction`, `probability`, then the type's
+/// parameters. Every parameter is written, defaults included, except `after_bytes` when it is nil.
+/// A route selector of one name is written as a string, of several as a list, `.all` as `"*"`.
+/// Durations use `DurationParser.render`.
+public enum FaultEncoder {
+    /// The JSON object of `fault`.
+    public static func encode(_ fault: FaultSpec) -> JSONValue {
+        var object = JSONObject()
+        object["id"] = .string(fault.id)
+        object["type"] = .string(fault.kind.typeName)
+        switch fault.routes {
+        case .all: object["route"] = "*"
+        case .names(let names) where names.count == 1: object["route"] = .string(names[0])
+        case .names(let names): object["route"] = .array(names.map { .string($0) })
+        }
+        object["direction"] = .string(fault.direction.rawValue)
+        object["probability"] = .double(fault.probability)
+        switch fault.kind {
+        case .latency(let delay, let jitter, let distribution):
+            object["delay"] = duration(delay)
+            object["jitter"] = duration(jitter)
+            object["distribution"] = .string(distribution.rawValue)
+        case .bandwidth(let bytesPerSecond):
+            object["bytes_per_second"] = .integer(Int64(bytesPerSecond))
+        case .slicer(let averageSize, let sizeVariation, let delay):
+            object["average_size"] = .integer(Int64(averageSize))
+            object["size_variation"] = .integer(Int64(sizeVariation))
+            object["delay"] = duration(delay)
+        case .blackhole, .stall:
+            break
+        case .reset(let after, let afterBytes):
+            object["after"] = duration(after)
+            if let afterBytes { object["after_bytes"] = .integer(Int64(afterBytes)) }
+        case .timeout(let timeout):
+            object["timeout"] = duration(timeout)
+        case .limitData(let bytes):
+            object["bytes"] = .integer(Int64(bytes))
+        case .slowClose(let delay):
+            object["delay"] = duration(delay)
+        case .refuse(let existing):
+            object["existing"] = .string(existing.rawValue)
+        case .connectDelay(let delay):
+            object["delay"] = duration(delay)
+        case .corrupt(let bitFlipRate):
+            object["bit_flip_rate"] = .double(bitFlipRate)
+        }
+        return .object(object)
+    }
+
+    private static func duration(_ value: Duration) -> JSONValue {
+        .string(DurationParser.render(value))
+    }
+}

@@ -1,0 +1,84 @@
+import Synchronization
+
+/// The set of metric families a daemon exposes, rendered in registration order as Prometheus
+/// text exposition format 0.0.4.
+///
+/// Registration happens at start-up or plan-build time; ``render()`` may run on any thread
+/// (the control thread serving `/metrics`) while workers keep writing their shards.
+public final class MetricsRegistry: Sendable {
+    private enum Family: Sendable {
+        case counter(CounterFamily)
+        case gauge(GaugeFamily)
+        case collector(Collector)
+
+        var name: String {
+            switch self {
+            case .counter(let family): family.name
+            case .gauge(let family): family.name
+            case .collector(let collector): collector.name
+            }
+        }
+
+        func emit(into output: inout String) {
+            switch self {
+            case .counter(let family): family.emit(into: &output)
+            case .gauge(let family): family.emit(into: &output)
+            case .collector(let collector): collector.emit(into: &output)
+            }
+        }
+    }
+
+    private let families = Mutex<[Family]>([])
+
+    /// Creates an empty registry.
+    public init() {}
+
+    /// Adds a counter family; it is rendered after every family registered before it.
+    ///
+    /// Registering two families with the same name is a programmer error and traps.
+    /// - Parameter family: The family to expose.
+    public func register(_ family: CounterFamily) {
+        append(.counter(family))
+    }
+
+    /// Adds a gauge family; it is rendered after every family registered before it.
+    ///
+    /// Registering two families with the same name is a programmer error and traps.
+    /// - Parameter family: The family to expose.
+    public func register(_ family: GaugeFamily) {
+        append(.gauge(family))
+    }
+
+    /// Adds a family computed at scrape time; it is rendered after every family registered
+    /// before it.
+    ///
+    /// Registering two families with the same name is a programmer error and traps.
+    /// - Parameter collector: The family to expose.
+    public func register(_ collector: Collector) {
+        append(.collector(collector))
+    }
+
+    /// Renders every family in registration order as Prometheus text exposition format 0.0.4
+    /// (`Content-Type: text/plain; version=0.0.4`).
+    public func render() -> String {
+        // Copy the list and render outside the lock, so a slow collector (reading /proc)
+        // never blocks a registration.
+        let snapshot = families.withLock { $0 }
+        var output = ""
+        output.reserveCapacity(4096)
+        for family in snapshot {
+            family.emit(into: &output)
+        }
+        return output
+    }
+
+    private func append(_ family: Family) {
+        families.withLock { families in
+            precondition(
+                !families.contains { $0.name == family.name },
+                "metric family \(family.name) is already registered"
+            )
+            families.append(family)
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import FaultlineCore
+import FaultlineLoop
+import FaultlineSystem
+
+/// A proxied connection: the client socket, the upstream socket and two half-streams.
+///
+/// Owned by one worker; every field is touched only on that worker's thread.
+final class Connection {
+    enum State {
+        /// Waiting for the upstream connect to finish (or for `connect_delay`).
+        case connecting
+        case open
+        case closed
+    }
+
+    /// Which socket an event or action concerns.
+    enum Side: UInt8 {
+        case client = 1
+        case upstream = 2
+    }
+
+    let slot: UInt32
+    let generation: UInt32
+    let routeIndex: Int
+    let routeName: String
+    /// Order of acceptance on its route (for seeded decisions).
+    let serial: UInt64
+    let counters: RouteCounters
+    let peer: SocketAddress
+    var state: State = .connecting
+
+    var client: FileDescriptor?
+    var upstream: FileDescriptor?
+    var clientRegistration: Registration?
+    var upstreamRegistration: Registration?
+
+    var clientReadable = false
+    var clientWritable = false
+    var upstreamReadable = false
+    var upstreamWritable = false
+
+    /// client → service
+    var up = HalfStream(flow: .upstream)
+    /// service → client
+    var down = HalfStream(flow: .downstream)
+
+    var onReadyList = false
+    /// Set when the connection must be reset as soon as the current call unwinds.
+    var connectFailure: ConnectFailure?
+
+    init(
+        slot: UInt32, generation: UInt32, routeIndex: Int, routeName: String, serial: UInt64,
+        counters: RouteCounters, client: consuming FileDescriptor, peer: SocketAddress
+    ) {
+        self.slot = slot
+        self.generation = generation
+        self.routeIndex = routeIndex
+        self.routeName = routeName
+        self.serial = serial
+        self.counters = counters
+        self.client = consume client
+        self.peer = peer
+    }
+}
+
+@available(*, unavailable)
+extension Connection: Sendable {}
+
+extension Connection {
+    /// Lends one side's socket to `body`; nil when that socket is already closed.
+    @inline(__always)
+    func withSocket<R, E: Error>(_ side: Side, _ body: (borrowing FileDescriptor) throws(E) -> R) throws(E) -> R? {
+        switch side {
+        case .client:
+            switch client {
+            case .some(let fd): return try body(fd)
+            case .none: return nil
+            }
+        case .upstream:
+            switch upstream {
+            case .some(let fd): return try body(fd)
+            case .none: return nil
+            }
+        }
+    }
+
+    /// The other side.
+    static func opposite(_ side: Side) -> Side { side == .client ? .upstream : .client }
+}

@@ -1,0 +1,27 @@
+import FaultlineCore
+import FaultlineLoop
+
+/// One direction of a connection: bytes read from one socket, held, written to the other.
+///
+/// The relay only moves bytes and tracks end of stream; what faults do to the bytes in between
+/// is asked of `faults` (a `StreamFaults`), so new stages never touch the relay code.
+struct HalfStream: ~Copyable {
+    let flow: Flow
+    var buffer = RelayBuffer()
+    /// The source reported end of stream (read returned 0).
+    var sourceEnded = false
+    /// The FIN was passed on to the destination.
+    var finSent = false
+    /// Bytes read from the source.
+    var bytesIn: UInt64 = 0
+    /// Bytes written to the destination.
+    var bytesOut: UInt64 = 0
+    var faults = StreamFaults()
+
+    init(flow: Flow) {
+        self.flow = flow
+    }
+
+    /// Nothing more will move in this direction.
+    var isFinished: Bool { finSent }
+}

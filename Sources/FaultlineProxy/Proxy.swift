@@ -1,0 +1,171 @@
+public import FaultlineCore
+import FaultlineLoop
+public import FaultlineMetrics
+public import FaultlineSystem
+import Synchronization
+
+/// Why a plan could not be put in force. Nothing changed when one is thrown.
+public enum ProxyError: Error, Sendable, CustomStringConvertible {
+    /// A route's listener could not be bound.
+    case bind(route: String, address: Endpoint, SystemError)
+    /// A worker did not acknowledge in time.
+    case workerTimeout
+
+    public var description: String {
+        switch self {
+        case .bind(let route, let address, let error):
+            return "route \(route): cannot listen on \(address): \(error.reason)"
+        case .workerTimeout:
+            return "workers did not acknowledge the new plan in time"
+        }
+    }
+}
+
+/// The data path: worker threads with their listeners and connections.
+///
+/// Called from the control side only. `apply` binds what a plan needs, posts the plan to every
+/// worker and returns once each has it in force.
+public final class Proxy: Sendable {
+    /// Number of worker threads.
+    public let workerCount: Int
+    private let metrics: ProxyMetrics
+    private let log: Logger
+    private let limits = SharedLimits()
+    private let mailboxes: [Mailbox<WorkerMessage>]
+    private let threads: [ThreadHandle]
+    private let state = Mutex(ControlSideState())
+
+    private struct ControlSideState {
+        /// Per route: the address the config names and the one actually bound (port 0 resolved).
+        var listening: [String: (configured: Endpoint, bound: Endpoint)] = [:]
+        var plan: FaultPlan?
+    }
+
+    /// Starts `workers` threads (0 = one per core) with no routes.
+    public init(workers: Int, metrics: ProxyMetrics, log: Logger) throws(SystemError) {
+        let count = workers > 0 ? workers : Posix.cpuCount
+        workerCount = count
+        self.metrics = metrics
+        self.log = log
+        let routeShared: [String: RouteShared] = [:]
+        let started = Mutex<[Int: Mailbox<WorkerMessage>]>([:])
+        let failures = Mutex<[SystemError]>([])
+        let ready = CountdownLatch(count: count)
+        let initial = FaultPlan(version: 0, seed: 0, limits: .defaults, routes: [], faults: [])
+        var threads: [ThreadHandle] = []
+        for index in 0..<count {
+            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits] in
+                let loop: EventLoop<Worker>
+                do throws(SystemError) {
+                    loop = try EventLoop<Worker>()
+                } catch {
+                    failures.withLock { $0.append(error) }
+                    ready.countDown()
+                    return
+                }
+                let worker = Worker(
+                    index: index, plan: initial, metrics: metrics, limits: limits, routeShared: routeShared, log: log)
+                started.withLock { $0[index] = loop.mailbox }
+                ready.countDown()
+                do {
+                    try loop.run(worker)
+                } catch {
+                    log.error("worker.failed", ["worker": "\(index)", "error": "\(error)"])
+                }
+            })
+        }
+        ready.wait()
+        if let failure = failures.withLock({ $0.first }) { throw failure }
+        mailboxes = started.withLock { map in (0..<count).map { map[$0]! } }
+        self.threads = threads
+    }
+
+    /// The listen addresses in force, port 0 resolved, by route name.
+    public var boundAddresses: [String: Endpoint] {
+        state.withLock { $0.listening.mapValues(\.bound) }
+    }
+
+    /// Puts `plan` in force on every worker and returns the plan as bound (listen ports resolved).
+    ///
+    /// New listeners are bound first, all workers' at once; if any bind fails, the ones bound are
+    /// closed and nothing changes. Returns after every worker acknowledged.
+    /// - Throws: `ProxyError`.
+    @discardableResult
+    public func apply(_ plan: FaultPlan) throws(ProxyError) -> FaultPlan {
+        try state.withLock { (state) throws(ProxyError) -> FaultPlan in
+            var listening = state.listening
+            var effective = plan
+            let handoffs = (0..<workerCount).map { _ in ListenerHandoff() }
+            var fresh: [String] = []
+            for (index, route) in plan.routes.enumerated() {
+                let spec = route.spec
+                guard spec.enabled else {
+                    listening[spec.name] = nil
+                    continue
+                }
+                if let current = listening[spec.name], current.configured == spec.listen {
+                    effective.routes[index].spec.listen = current.bound
+                    continue
+                }
+                do throws(SystemError) {
+                    let bound = try bindAll(spec.listen, into: handoffs, route: spec.name)
+                    listening[spec.name] = (spec.listen, bound)
+                    effective.routes[index].spec.listen = bound
+                    fresh.append(spec.name)
+                } catch {
+                    // Dropping the handoffs closes every listener bound so far.
+                    throw ProxyError.bind(route: spec.name, address: spec.listen, error)
+                }
+            }
+            let liveNames = Set(plan.routes.filter(\.spec.enabled).map(\.spec.name))
+            listening = listening.filter { liveNames.contains($0.key) }
+            let ack = CountdownLatch(count: workerCount)
+            for (index, mailbox) in mailboxes.enumerated() {
+                mailbox.post(.plan(effective, handoffs[index], ack))
+            }
+            guard ack.wait(timeoutNanoseconds: 10_000_000_000) else { throw ProxyError.workerTimeout }
+            state.listening = listening
+            state.plan = effective
+            for name in fresh {
+                log.info("route.listening", ["route": name, "address": "\(listening[name]!.bound)"])
+            }
+            return effective
+        }
+    }
+
+    /// Stops accepting, lets open connections finish for up to `grace`, then closes the rest.
+    /// Returns true when every connection finished within the grace period.
+    public func drain(grace: Duration) -> Bool {
+        for mailbox in mailboxes { mailbox.post(.drain) }
+        let deadline = Linux.monotonicNanoseconds() &+ grace.nanoseconds
+        while limits.openConnections.load(ordering: .relaxed) > 0 && Linux.monotonicNanoseconds() < deadline {
+            Linux.sleep(nanoseconds: 5_000_000)
+        }
+        let clean = limits.openConnections.load(ordering: .relaxed) == 0
+        stop()
+        return clean
+    }
+
+    /// Closes everything and waits for the workers to exit.
+    public func stop() {
+        for mailbox in mailboxes { mailbox.post(.stop) }
+        for thread in threads { thread.join() }
+    }
+
+    /// Connections open across all workers.
+    public var openConnections: Int { limits.openConnections.load(ordering: .relaxed) }
+
+    private func bindAll(_ endpoint: Endpoint, into handoffs: [ListenerHandoff], route: String) throws(SystemError) -> Endpoint {
+        var address = SocketAddress(endpoint)
+        var bound = endpoint
+        for handoff in handoffs {
+            let fd = try Posix.listen(at: address, reusePort: true)
+            if bound.port == 0 {
+                bound.port = try Posix.localAddress(fd).port
+                address = SocketAddress(bound)
+            }
+            handoff.put(route: route, fd)
+        }
+        return bound
+    }
+}

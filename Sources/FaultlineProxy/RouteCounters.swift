@@ -1,0 +1,70 @@
+public import FaultlineMetrics
+
+/// The metric families the proxy writes, created once and shared by every worker.
+public struct ProxyMetrics: Sendable {
+    public let connectionsAccepted: CounterFamily
+    public let connectionsActive: GaugeFamily
+    public let connectionsRejected: CounterFamily
+    public let upstreamConnectFailures: CounterFamily
+    public let bytes: CounterFamily
+
+    /// Creates the families and registers them, in SPEC §5 order.
+    public init(registry: MetricsRegistry) {
+        connectionsAccepted = CounterFamily(
+            name: "faultline_connections_accepted_total", help: "Connections accepted, per route.", labelNames: ["route"])
+        connectionsActive = GaugeFamily(
+            name: "faultline_connections_active", help: "Connections open now, per route.", labelNames: ["route"])
+        connectionsRejected = CounterFamily(
+            name: "faultline_connections_rejected_total",
+            help: "Connections closed at accept because limits.max_connections was reached.", labelNames: ["route"])
+        upstreamConnectFailures = CounterFamily(
+            name: "faultline_upstream_connect_failures_total",
+            help: "Upstream connects that failed, by reason (refused, timeout, unreachable, error).",
+            labelNames: ["route", "reason"])
+        bytes = CounterFamily(
+            name: "faultline_bytes_total",
+            help: "Bytes relayed, per route and direction (upstream = client to service).",
+            labelNames: ["route", "direction"])
+        registry.register(connectionsAccepted)
+        registry.register(connectionsActive)
+        registry.register(connectionsRejected)
+        registry.register(upstreamConnectFailures)
+        registry.register(bytes)
+    }
+}
+
+/// Why an upstream connect failed.
+enum ConnectFailure: String, CaseIterable {
+    case refused
+    case timeout
+    case unreachable
+    case error
+}
+
+/// One worker's counter shards for one route; written only by that worker's thread.
+final class RouteCounters {
+    let accepted: Counter
+    let active: Gauge
+    let rejected: Counter
+    let bytesUpstream: Counter
+    let bytesDownstream: Counter
+    private let failures: [Counter]
+
+    init(route: String, worker: Int, metrics: ProxyMetrics) {
+        accepted = metrics.connectionsAccepted.shard(labels: [route], worker: worker)
+        active = metrics.connectionsActive.shard(labels: [route], worker: worker)
+        rejected = metrics.connectionsRejected.shard(labels: [route], worker: worker)
+        bytesUpstream = metrics.bytes.shard(labels: [route, "upstream"], worker: worker)
+        bytesDownstream = metrics.bytes.shard(labels: [route, "downstream"], worker: worker)
+        failures = ConnectFailure.allCases.map {
+            metrics.upstreamConnectFailures.shard(labels: [route, $0.rawValue], worker: worker)
+        }
+    }
+
+    func failure(_ reason: ConnectFailure) -> Counter {
+        failures[ConnectFailure.allCases.firstIndex(of: reason)!]
+    }
+}
+
+@available(*, unavailable)
+extension RouteCounters: Sendable {}

@@ -1,0 +1,463 @@
+import FaultlineCore
+import FaultlineLoop
+import FaultlineMetrics
+import FaultlineSystem
+import Synchronization
+
+/// Limits every worker shares.
+final class SharedLimits: Sendable {
+    /// Connections open across all workers.
+    let openConnections = Atomic<Int>(0)
+    let maxConnections = Atomic<Int>(Limits.defaults.maxConnections)
+
+    init() {}
+
+    /// Reserves a connection slot; false when the limit is reached.
+    func reserve() -> Bool {
+        let max = maxConnections.load(ordering: .relaxed)
+        let now = openConnections.wrappingAdd(1, ordering: .relaxed).newValue
+        if now > max {
+            openConnections.wrappingSubtract(1, ordering: .relaxed)
+            return false
+        }
+        return true
+    }
+
+    func release() {
+        openConnections.wrappingSubtract(1, ordering: .relaxed)
+    }
+}
+
+/// One event-loop thread: its listeners, the connections it accepted, its counters.
+/// Shares nothing mutable with other workers.
+final class Worker: EventLoopDelegate {
+    typealias Message = WorkerMessage
+
+    /// A route as this worker runs it.
+    final class Route {
+        let spec: RouteSpec
+        let plan: RoutePlan
+        let upstreamAddress: SocketAddress
+        let counters: RouteCounters
+        let shared: RouteShared
+
+        init(plan: RoutePlan, counters: RouteCounters, shared: RouteShared) {
+            self.spec = plan.spec
+            self.plan = plan
+            self.upstreamAddress = SocketAddress(plan.spec.upstream)
+            self.counters = counters
+            self.shared = shared
+        }
+    }
+
+    /// A listening socket of this worker.
+    final class Listener {
+        let routeName: String
+        let slot: UInt32
+        var fd: FileDescriptor?
+        var registration: Registration?
+        var pending = false
+
+        init(routeName: String, slot: UInt32, fd: consuming FileDescriptor) {
+            self.routeName = routeName
+            self.slot = slot
+            self.fd = consume fd
+        }
+    }
+
+    let index: Int
+    let metrics: ProxyMetrics
+    let limits: SharedLimits
+    let log: Logger
+    private(set) var plan: FaultPlan
+    var routes: [String: Route] = [:]
+    private var counters: [String: RouteCounters] = [:]
+    private var routeShared: [String: RouteShared]
+
+    var listeners: [Listener?] = []
+    var readyListeners: [UInt32] = []
+
+    var connections: [Connection?] = []
+    var connectionGenerations: [UInt32] = []
+    var freeConnectionSlots: [UInt32] = []
+    var openConnectionCount = 0
+    var readyList: [Connection] = []
+    let pool: BufferPool
+    /// Bytes one connection may move per wake before others get a turn.
+    let wakeBudget: Int
+
+    var draining = false
+
+    init(index: Int, plan: FaultPlan, metrics: ProxyMetrics, limits: SharedLimits, routeShared: [String: RouteShared], log: Logger) {
+        self.index = index
+        self.plan = plan
+        self.metrics = metrics
+        self.limits = limits
+        self.routeShared = routeShared
+        self.log = log
+        pool = BufferPool(bufferSize: plan.limits.bufferBytes)
+        wakeBudget = max(4 * plan.limits.bufferBytes, 1 << 20)
+    }
+
+    // MARK: EventLoopDelegate
+
+    func loop(_ loop: EventLoop<Worker>, ready events: Linux.EpollEvents, tag raw: UInt64) {
+        guard let tag = Tag(rawValue: raw) else { return }
+        switch tag.kind {
+        case .listener:
+            acceptAll(loop, listenerSlot: tag.slot)
+        case .client, .upstream:
+            guard let connection = connection(tag) else { return }
+            noteReadiness(connection, side: tag.kind == .client ? .client : .upstream, events: events)
+            if connection.state == .connecting {
+                if tag.kind == .upstream { finishConnect(loop, connection) }
+                return
+            }
+            relay(loop, connection)
+        default:
+            break
+        }
+    }
+
+    func loop(_ loop: EventLoop<Worker>, timerFired raw: UInt64) {
+        guard let tag = Tag(rawValue: raw) else { return }
+        switch tag.kind {
+        case .connectTimeout:
+            guard let connection = connection(tag), connection.state == .connecting else { return }
+            failConnect(loop, connection, reason: .timeout)
+        case .upstreamStreamTimer, .downstreamStreamTimer, .connectionFaultTimer:
+            guard let connection = connection(tag) else { return }
+            streamTimerFired(loop, connection, kind: tag.kind)
+        default:
+            break
+        }
+    }
+
+    func loop(_ loop: EventLoop<Worker>, received messages: [WorkerMessage]) {
+        for message in messages {
+            switch message {
+            case .plan(let plan, let handoff, let ack):
+                install(loop, plan: plan, handoff: handoff)
+                ack.countDown()
+            case .drain:
+                draining = true
+                closeAllListeners(loop)
+                if openConnectionCount == 0 { loop.stop() }
+            case .stop:
+                closeAllListeners(loop)
+                for case let connection? in connections {
+                    close(loop, connection, reset: false)
+                }
+                loop.stop()
+            }
+        }
+    }
+
+    func loopTurnEnded(_ loop: EventLoop<Worker>) -> Bool {
+        if !readyListeners.isEmpty {
+            let pending = readyListeners
+            readyListeners.removeAll(keepingCapacity: true)
+            for slot in pending {
+                listeners[Int(slot)]?.pending = false
+                acceptAll(loop, listenerSlot: slot)
+            }
+        }
+        if !readyList.isEmpty {
+            let pending = readyList
+            readyList.removeAll(keepingCapacity: true)
+            for connection in pending {
+                connection.onReadyList = false
+                if connection.state == .open { relay(loop, connection) }
+            }
+        }
+        if draining && openConnectionCount == 0 { loop.stop() }
+        return !readyList.isEmpty || !readyListeners.isEmpty
+    }
+
+    // MARK: Plans
+
+    /// Swaps in a new plan: listeners of removed or disabled routes close (with their
+    /// connections), new listeners start, open connections are re-planned.
+    func install(_ loop: EventLoop<Worker>, plan newPlan: FaultPlan, handoff: ListenerHandoff) {
+        plan = newPlan
+        limits.maxConnections.store(newPlan.limits.maxConnections, ordering: .relaxed)
+        var newRoutes: [String: Route] = [:]
+        for routePlan in newPlan.routes where routePlan.spec.enabled {
+            let name = routePlan.spec.name
+            let counters = self.counters[name] ?? RouteCounters(route: name, worker: index, metrics: metrics)
+            self.counters[name] = counters
+            let shared = routeShared[name] ?? RouteShared()
+            routeShared[name] = shared
+            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: shared)
+        }
+        routes = newRoutes
+
+        // Listeners: a handed-over descriptor replaces any listener of that route; a listener
+        // whose route is gone or disabled closes.
+        for case let listener? in listeners {
+            if routes[listener.routeName] == nil || handoff.routes.contains(listener.routeName) {
+                closeListener(loop, listener)
+            }
+        }
+        if !draining {
+            for name in handoff.routes {
+                guard let box = handoff.take(route: name), let fd = box.take() else { continue }
+                addListener(loop, routeName: name, fd: fd)
+            }
+        }
+
+        for case let connection? in connections {
+            if let route = routes[connection.routeName] {
+                replan(loop, connection, route: route)
+            } else {
+                close(loop, connection, reset: false)
+            }
+        }
+    }
+
+    func routeShared(_ name: String) -> RouteShared? { routeShared[name] }
+
+    // MARK: Listeners
+
+    private func addListener(_ loop: EventLoop<Worker>, routeName: String, fd: consuming FileDescriptor) {
+        let slot: UInt32
+        if let free = listeners.firstIndex(where: { $0 == nil }) {
+            slot = UInt32(free)
+        } else {
+            slot = UInt32(listeners.count)
+            listeners.append(nil)
+        }
+        let listener = Listener(routeName: routeName, slot: slot, fd: fd)
+        listeners[Int(slot)] = listener
+        switch listener.fd {
+        case .some(let fd):
+            do {
+                listener.registration = try loop.register(
+                    fd, interest: [.readable, .edgeTriggered],
+                    tag: Tag(kind: .listener, slot: slot, generation: 0).rawValue)
+            } catch {
+                log.error("listener.register_failed", ["route": routeName, "error": "\(error)"])
+            }
+        case .none:
+            break
+        }
+        // Connections may have queued before registration; an edge could be missed.
+        readyListeners.append(slot)
+        listener.pending = true
+    }
+
+    private func closeListener(_ loop: EventLoop<Worker>, _ listener: Listener) {
+        if let registration = listener.registration { loop.deregister(registration) }
+        listener.registration = nil
+        listener.fd.take()?.close()
+        listeners[Int(listener.slot)] = nil
+        readyListeners.removeAll { $0 == listener.slot }
+    }
+
+    private func closeAllListeners(_ loop: EventLoop<Worker>) {
+        for case let listener? in listeners { closeListener(loop, listener) }
+    }
+
+    /// Accepts up to a batch of connections; a listener with more waiting goes on the ready list.
+    private func acceptAll(_ loop: EventLoop<Worker>, listenerSlot: UInt32) {
+        guard Int(listenerSlot) < listeners.count, let listener = listeners[Int(listenerSlot)],
+              let route = routes[listener.routeName] else { return }
+        for _ in 0..<64 {
+            let accepted: Posix.Accepted?
+            do {
+                switch listener.fd {
+                case .some(let fd): accepted = try Posix.accept(fd)
+                case .none: accepted = nil
+                }
+            } catch {
+                // EMFILE and friends: back off until the next turn rather than spin.
+                log.warning("accept.failed", ["route": listener.routeName, "error": "\(error)"])
+                return
+            }
+            guard let accepted else { return }
+            admit(loop, route: route, accepted: accepted)
+        }
+        if !listener.pending {
+            listener.pending = true
+            readyListeners.append(listenerSlot)
+        }
+    }
+
+    private func admit(_ loop: EventLoop<Worker>, route: Route, accepted: consuming Posix.Accepted) {
+        let peer = accepted.peer
+        let fd = accepted.takeDescriptor()
+        guard !draining, limits.reserve() else {
+            route.counters.rejected.increment()
+            fd.close()
+            return
+        }
+        let serial = route.shared.takeSerial()
+        let slot: UInt32
+        if let free = freeConnectionSlots.popLast() {
+            slot = free
+        } else {
+            slot = UInt32(connections.count)
+            connections.append(nil)
+            connectionGenerations.append(0)
+        }
+        let connection = Connection(
+            slot: slot, generation: connectionGenerations[Int(slot)], routeIndex: 0, routeName: route.spec.name,
+            serial: serial, counters: route.counters, client: fd, peer: peer)
+        connections[Int(slot)] = connection
+        openConnectionCount += 1
+        route.counters.accepted.increment()
+        route.counters.active.increment()
+        do {
+            switch connection.client {
+            case .some(let fd):
+                Posix.setNoDelay(fd)
+                connection.clientRegistration = try loop.register(
+                    fd, interest: [.readable, .writable, .readHangup, .edgeTriggered],
+                    tag: Tag(kind: .client, slot: slot, generation: connection.generation).rawValue)
+            case .none:
+                break
+            }
+        } catch {
+            log.error("connection.register_failed", ["route": route.spec.name, "error": "\(error)"])
+            close(loop, connection, reset: true)
+            return
+        }
+        connectionOpened(loop, connection, route: route)
+    }
+
+    // MARK: Connections
+
+    func connection(_ tag: Tag) -> Connection? {
+        let i = Int(tag.slot)
+        guard i < connections.count, connectionGenerations[i] == tag.generation else { return nil }
+        return connections[i]
+    }
+
+    func tag(_ kind: Tag.Kind, _ connection: Connection) -> UInt64 {
+        Tag(kind: kind, slot: connection.slot, generation: connection.generation).rawValue
+    }
+
+    private func noteReadiness(_ connection: Connection, side: Connection.Side, events: Linux.EpollEvents) {
+        let readable = !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error])
+        let writable = !events.isDisjoint(with: [.writable, .hangup, .error])
+        switch side {
+        case .client:
+            if readable { connection.clientReadable = true }
+            if writable { connection.clientWritable = true }
+        case .upstream:
+            if readable { connection.upstreamReadable = true }
+            if writable { connection.upstreamWritable = true }
+        }
+    }
+
+    /// Starts the upstream connect.
+    func startConnect(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
+        let address = route.upstreamAddress
+        do {
+            let fd = try Posix.socket(family: address.family)
+            Posix.setNoDelay(fd)
+            let connected = try Posix.connect(fd, to: address)
+            connection.upstream = consume fd
+            switch connection.upstream {
+            case .some(let fd):
+                connection.upstreamRegistration = try loop.register(
+                    fd, interest: [.readable, .writable, .readHangup, .edgeTriggered],
+                    tag: tag(.upstream, connection))
+            case .none:
+                break
+            }
+            if connected {
+                connection.upstreamWritable = true
+                connectionEstablished(loop, connection)
+            } else {
+                loop.schedule(
+                    at: loop.now &+ plan.limits.connectTimeout.nanoseconds, tag: tag(.connectTimeout, connection))
+            }
+        } catch {
+            failConnect(loop, connection, reason: ConnectFailure(errno: error.errno))
+        }
+    }
+
+    private func finishConnect(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        guard connection.upstream != nil else { return }
+        let error: Int32
+        switch connection.upstream {
+        case .some(let fd): error = Posix.pendingError(fd)
+        case .none: return
+        }
+        if error == 0 {
+            connectionEstablished(loop, connection)
+        } else if error != Errno.inProgress {
+            failConnect(loop, connection, reason: ConnectFailure(errno: error))
+        }
+    }
+
+    private func connectionEstablished(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        connection.state = .open
+        relay(loop, connection)
+    }
+
+    private func failConnect(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
+        connection.counters.failure(reason).increment()
+        log.debug("upstream.connect_failed", ["route": connection.routeName, "reason": reason.rawValue])
+        close(loop, connection, reset: false)
+    }
+
+    /// Closes both sockets and frees the slot. `reset` sends RST instead of FIN on both.
+    func close(_ loop: EventLoop<Worker>, _ connection: Connection, reset: Bool) {
+        guard connection.state != .closed else { return }
+        connection.state = .closed
+        if let registration = connection.clientRegistration { loop.deregister(registration) }
+        if let registration = connection.upstreamRegistration { loop.deregister(registration) }
+        if reset {
+            connection.client.take()?.closeWithReset()
+            connection.upstream.take()?.closeWithReset()
+        } else {
+            connection.client.take()?.close()
+            connection.upstream.take()?.close()
+        }
+        connection.up.buffer.release(to: pool)
+        connection.down.buffer.release(to: pool)
+        let i = Int(connection.slot)
+        connections[i] = nil
+        connectionGenerations[i] &+= 1
+        freeConnectionSlots.append(connection.slot)
+        openConnectionCount -= 1
+        connection.counters.active.decrement()
+        limits.release()
+    }
+}
+
+extension ConnectFailure {
+    init(errno: Int32) {
+        switch errno {
+        case Errno.connectionRefused: self = .refused
+        case Errno.timedOut: self = .timeout
+        case Errno.networkUnreachable, Errno.hostUnreachable: self = .unreachable
+        default: self = .error
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, saturating.
+    var nanoseconds: UInt64 {
+        let (seconds, attoseconds) = components
+        if seconds < 0 { return 0 }
+        let (ns, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow { return .max }
+        return ns &+ UInt64(attoseconds / 1_000_000_000)
+    }
+}
+
+extension SocketAddress {
+    init(_ endpoint: Endpoint) {
+        switch endpoint.address {
+        case .v4(let a, let b, let c, let d): self.init(ipv4: a, b, c, d, port: endpoint.port)
+        case .v6(let bytes): self.init(ipv6: bytes, port: endpoint.port)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension Worker: Sendable {}

@@ -1,0 +1,59 @@
+import FaultlineCore
+import FaultlineSystem
+import Synchronization
+
+/// What the control side tells a worker.
+enum WorkerMessage: Sendable {
+    /// Run this plan; take the listeners handed over; count down `ack` once it is in force.
+    case plan(FaultPlan, ListenerHandoff, CountdownLatch)
+    /// Stop accepting; keep relaying open connections.
+    case drain
+    /// Close everything and leave the loop.
+    case stop
+}
+
+/// Listening sockets bound on the control thread and handed to one worker.
+///
+/// Ownership moves through the mailbox: the control thread fills it before posting and never
+/// touches it again; the worker takes each descriptor once. The mutex makes that hand-over safe.
+final class ListenerHandoff: Sendable {
+    private let descriptors = Mutex<[String: FileDescriptorBox]>([:])
+
+    init() {}
+
+    func put(route: String, _ fd: consuming FileDescriptor) {
+        let box = FileDescriptorBox(fd)
+        descriptors.withLock { $0[route] = box }
+    }
+
+    func take(route: String) -> FileDescriptorBox? {
+        descriptors.withLock { $0.removeValue(forKey: route) }
+    }
+
+    var routes: [String] { descriptors.withLock { Array($0.keys) } }
+}
+
+/// A descriptor in a box, so it can sit in a dictionary and move between threads once.
+final class FileDescriptorBox: Sendable {
+    private let descriptor: Mutex<FileDescriptor?>
+
+    init(_ fd: consuming FileDescriptor) {
+        descriptor = Mutex(fd)
+    }
+
+    func take() -> FileDescriptor? {
+        descriptor.withLock { $0.take() }
+    }
+}
+
+/// Per-route state every worker shares: the acceptance order that numbers connections.
+final class RouteShared: Sendable {
+    private let nextSerial = Atomic<UInt64>(0)
+
+    init() {}
+
+    /// The next connection serial on this route (0, 1, 2, …).
+    func takeSerial() -> UInt64 {
+        nextSerial.wrappingAdd(1, ordering: .relaxed).oldValue
+    }
+}

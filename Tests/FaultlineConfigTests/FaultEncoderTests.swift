@@ -1,0 +1,47 @@
+import FaultlineConfig
+import FaultlineCore
+import Testing
+
+@Suite struct FaultEncoderTests {
+    static let faults: [FaultSpec] = [
+        FaultSpec(id: "l", routes: .names(["a"]), direction: .downstream, probability: 0.5,
+                  kind: .latency(delay: .milliseconds(100), jitter: .milliseconds(10), distribution: .normal)),
+        FaultSpec(id: "bw", routes: .names(["a", "b"]), kind: .bandwidth(bytesPerSecond: 1_000_000)),
+        FaultSpec(id: "s", kind: .slicer(averageSize: 100, sizeVariation: 20, delay: .microseconds(1500))),
+        FaultSpec(id: "bh", direction: .upstream, probability: 0, kind: .blackhole),
+        FaultSpec(id: "st", kind: .stall),
+        FaultSpec(id: "r1", kind: .reset(after: .seconds(90), afterBytes: nil)),
+        FaultSpec(id: "r2", kind: .reset(after: .zero, afterBytes: 4096)),
+        FaultSpec(id: "t", kind: .timeout(.zero)),
+        FaultSpec(id: "ld", kind: .limitData(bytes: 0)),
+        FaultSpec(id: "sc", kind: .slowClose(delay: .seconds(3600))),
+        FaultSpec(id: "rf", kind: .refuse(existing: .reset)),
+        FaultSpec(id: "cd", kind: .connectDelay(.nanoseconds(1_500_000_001))),
+        FaultSpec(id: "c", probability: 0.125, kind: .corrupt(bitFlipRate: 1e-6)),
+    ]
+
+    @Test(arguments: faults)
+    func roundTripsThroughJSONText(fault: FaultSpec) throws {
+        let text = JSONWriter.render(FaultEncoder.encode(fault))
+        let parsed = try JSONParser.parse(text).get()
+        let decoded = try FaultDecoder.decodeFault(parsed, path: "", knownRoutes: ["a", "b"]).get()
+        #expect(decoded == fault)
+    }
+
+    @Test func exactJSON() {
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[0]))
+            == #"{"id":"l","type":"latency","route":"a","direction":"downstream","probability":0.5,"delay":"100ms","jitter":"10ms","distribution":"normal"}"#)
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[1]))
+            == #"{"id":"bw","type":"bandwidth","route":["a","b"],"direction":"both","probability":1.0,"bytes_per_second":1000000}"#)
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[5]))
+            == #"{"id":"r1","type":"reset","route":"*","direction":"both","probability":1.0,"after":"1m30s"}"#)
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[6]))
+            == #"{"id":"r2","type":"reset","route":"*","direction":"both","probability":1.0,"after":"0s","after_bytes":4096}"#)
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[11]))
+            == #"{"id":"cd","type":"connect_delay","route":"*","direction":"both","probability":1.0,"delay":"1.500000001s"}"#)
+    }
+
+    @Test func everyTypeIsInTheRoundTripTable() {
+        #expect(Set(Self.faults.map(\.kind.typeName)) == Set(FaultKind.typeNames))
+    }
+}

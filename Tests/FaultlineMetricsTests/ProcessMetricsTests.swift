@@ -1,0 +1,107 @@
+import Glibc
+import Testing
+@testable import FaultlineMetrics
+
+// Serialized, and the only suite here that opens files: the descriptor count is exact.
+@Suite("ProcessMetrics", .serialized)
+struct ProcessMetricsTests {
+    private let registry: MetricsRegistry = {
+        let registry = MetricsRegistry()
+        ProcessMetrics.register(into: registry)
+        return registry
+    }()
+
+    /// The value of the unlabelled sample `name` in a fresh scrape.
+    private func scrape(_ name: String) -> Double? {
+        let text = registry.render()
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("\(name) ") }) else { return nil }
+        return Double(line.dropFirst(name.count + 1))
+    }
+
+    @Test("the four families are present in order with HELP and TYPE")
+    func familiesInOrder() {
+        let headers = registry.render().split(separator: "\n").filter { $0.hasPrefix("# TYPE") }
+        #expect(headers == [
+            "# TYPE process_resident_memory_bytes gauge",
+            "# TYPE process_open_fds gauge",
+            "# TYPE process_cpu_seconds_total counter",
+            "# TYPE process_start_time_seconds gauge",
+        ])
+    }
+
+    @Test("resident memory is positive and grows by the pages this test touches")
+    func residentMemory() throws {
+        let before = try #require(scrape("process_resident_memory_bytes"))
+        #expect(before > 0)
+        #expect(before.truncatingRemainder(dividingBy: Double(sysconf(Int32(_SC_PAGESIZE)))) == 0)
+
+        let size = 64 << 20
+        let block = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { block.deallocate() }
+        memset(block, 1, size)
+        let after = try #require(scrape("process_resident_memory_bytes"))
+        #expect(after - before >= Double(48 << 20), "rss \(before) -> \(after) after touching 64 MiB")
+    }
+
+    @Test("open descriptors are counted exactly")
+    func openDescriptors() throws {
+        let baseline = try #require(scrape("process_open_fds"))
+        #expect(baseline >= 3)  // stdin, stdout, stderr at least
+
+        // Exit tests in other suites open pipes to their child processes while this runs, so
+        // a trial can be disturbed; an exact count must still come out of one of five.
+        var trials: [(before: Double, during: Double, after: Double)] = []
+        for _ in 0..<5 {
+            let before = try #require(scrape("process_open_fds"))
+            let opened = (0..<3).map { _ in open("/dev/null", O_RDONLY | O_CLOEXEC) }
+            #expect(opened.allSatisfy { $0 >= 0 })
+            let during = try #require(scrape("process_open_fds"))
+            for fd in opened { close(fd) }
+            let after = try #require(scrape("process_open_fds"))
+            trials.append((before, during, after))
+            if during == before + 3, after == before { break }
+        }
+        #expect(trials.contains { $0.during == $0.before + 3 && $0.after == $0.before }, "trials: \(trials)")
+    }
+
+    @Test("CPU seconds advance while this thread burns CPU, and no faster than wall time allows")
+    func cpuSeconds() throws {
+        let before = try #require(scrape("process_cpu_seconds_total"))
+        let clock = ContinuousClock()
+        let start = clock.now
+        var current = before
+        var sink: UInt64 = 0
+        while current - before < 0.2, clock.now - start < .seconds(10) {
+            for index in 0..<100_000 { sink &+= UInt64(index) &* 2_654_435_761 }
+            current = try #require(scrape("process_cpu_seconds_total"))
+        }
+        let elapsed = clock.now - start
+        let wallSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let cores = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+
+        #expect(sink != 1)
+        #expect(current - before >= 0.2, "cpu seconds stuck at \(current) after \(wallSeconds) s")
+        // Tick granularity is 1/CLK_TCK s; allow one tick per core per scrape edge.
+        #expect(current - before <= wallSeconds * cores + 0.05)
+    }
+
+    @Test("start time is in the recent past")
+    func startTime() throws {
+        let started = try #require(scrape("process_start_time_seconds"))
+        let now = Double(time(nil))
+        #expect(started <= now + 1)
+        #expect(started > now - 3600, "the test process should have started within the hour")
+    }
+
+    @Test("stat parsing counts fields after the last parenthesis of the command name")
+    func statParsing() throws {
+        // Field n (from 3) holds n * 10, so utime (14) = 140, stime (15) = 150, starttime (22) = 220.
+        let fields = (4...30).map { String($0 * 10) }.joined(separator: " ")
+        let line = "4242 (odd) name (x)) S \(fields)\n"
+        let times = try #require(ProcessMetrics.parseStat(line))
+        #expect(times.userTicks == 140)
+        #expect(times.systemTicks == 150)
+        #expect(times.startTicksSinceBoot == 220)
+        #expect(ProcessMetrics.parseStat("4242 (truncated) S 1 2") == nil)
+    }
+}
