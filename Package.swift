@@ -26,6 +26,7 @@ let package = Package(
         .target(name: "FaultlineCore", swiftSettings: strict),
         .target(name: "FaultlineConfig", dependencies: ["FaultlineCore"], swiftSettings: strict),
         .target(name: "FaultlineMetrics", swiftSettings: strict),
+        .target(name: "FaultlineHTTP1", swiftSettings: strict),
         .target(
             name: "FaultlineProxy",
             dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics"],
@@ -33,7 +34,7 @@ let package = Package(
         ),
         .target(
             name: "FaultlineControl",
-            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineConfig", "FaultlineMetrics"],
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineConfig", "FaultlineMetrics", "FaultlineHTTP1"],
             swiftSettings: strict
         ),
         .target(name: "FaultlineClient", dependencies: ["FaultlineCore", "FaultlineConfig"], swiftSettings: strict),
@@ -68,6 +69,7 @@ let package = Package(
         .testTarget(name: "FaultlineCoreTests", dependencies: ["FaultlineCore"], swiftSettings: strict),
         .testTarget(name: "FaultlineConfigTests", dependencies: ["FaultlineConfig", "FaultlineCore"], swiftSettings: strict),
         .testTarget(name: "FaultlineMetricsTests", dependencies: ["FaultlineMetrics"], swiftSettings: strict),
+        .testTarget(name: "FaultlineHTTP1Tests", dependencies: ["FaultlineHTTP1"], swiftSettings: strict),
         .testTarget(
             name: "FaultlineProxyTests",
             dependencies: ["FaultlineProxy", "FaultlineCore", "FaultlineLoop", "FaultlineSystem", "FaultlineMetrics", "FaultlineTestSupport"],
@@ -75,7 +77,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FaultlineControlTests",
-            dependencies: ["FaultlineControl", "FaultlineCore", "FaultlineConfig", "FaultlineMetrics"],
+            dependencies: ["FaultlineControl", "FaultlineCore", "FaultlineConfig", "FaultlineMetrics", "FaultlineHTTP1", "FaultlineSystem", "FaultlineLoop"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -57,18 +57,16 @@ extension ConfigDecoder {
             let times = inner.require("times", &diagnostics).flatMap {
                 diagnostics.integer($0, inner.path("times"), in: 1...Int64.max)
             }
-            inner.reportUnknownKeys(&diagnostics)
-            if let every, let times {
-                let end = steps.map { $0.at + ($0.forDuration ?? .zero) }.max() ?? .zero
-                if every <= end {
-                    diagnostics.add(
-                        inner.path("every"),
-                        "must be longer than the steps it repeats (they run until \(DurationParser.render(end))), "
-                            + "got \(quoted(DurationParser.render(every)))"
-                    )
-                }
-                repetition = ScheduleSpec.Repeat(every: every, times: Int(times))
+            let end = steps.map { $0.at + ($0.forDuration ?? .zero) }.max() ?? .zero
+            if let every, every <= end {
+                diagnostics.add(
+                    inner.path("every"),
+                    "must be longer than the steps it repeats (they run until \(DurationParser.render(end))), "
+                        + "got \(quoted(DurationParser.render(every)))"
+                )
             }
+            inner.reportUnknownKeys(&diagnostics)
+            if let every, let times { repetition = ScheduleSpec.Repeat(every: every, times: Int(times)) }
         }
         reader.reportUnknownKeys(&diagnostics)
         guard diagnostics.errors.count == errorsBefore else { return nil }

@@ -1,6 +1,8 @@
 /// One `"key": value` pair of a JSON object.
 public struct JSONMember: Sendable, Hashable {
+    /// The member's key.
     public var key: String
+    /// The member's value.
     public var value: JSONValue
 
     /// A member with the given key and value.
@@ -61,10 +63,12 @@ public struct JSONObject: Sendable, Hashable {
         }
     }
 
+    /// Same members in the same order.
     public static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
         lhs.members == rhs.members
     }
 
+    /// Hashes the members in order.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(members)
     }

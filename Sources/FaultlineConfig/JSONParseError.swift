@@ -4,6 +4,14 @@
 /// - syntax errors: `$: invalid JSON at line 3, column 5: expected ',' or '}' after object member`
 /// - duplicate keys: `routes[0]: duplicate key "name" at line 7, column 9` (the path is the object's)
 ///
+/// Syntax REASONs: `unexpected end of input`, `unexpected character 'x'`, `unexpected byte 0xNN`,
+/// `expected a string key`, `expected ':' after object key`, `expected ',' or '}' after object
+/// member`, `expected ',' or ']' after array element`, `invalid literal (expected true, false or
+/// null)`, `leading zeros are not allowed`, `expected a digit after '-'` / `'.'`, `expected a digit in
+/// the exponent`, `number out of range`, `unterminated string`, `control character U+000A in string
+/// (escape it)`, `invalid escape '\x'`, `invalid \u escape`, `lone surrogate \uD800`, `invalid UTF-8
+/// in string`, `nesting deeper than 64 levels`, `unexpected data after the JSON value`.
+///
 /// Lines and columns start at 1; a column counts Unicode scalars, so a multi-byte character is one
 /// column. Only LF ends a line.
 public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible {

@@ -5,7 +5,9 @@
 /// is larger than `Int64.max` but fits `UInt64` (a 64-bit seed), and `.double` beyond that.
 /// Objects keep their keys in document order (see `JSONObject`).
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// An integer literal that fits `Int64`.
     case integer(Int64)
@@ -13,8 +15,11 @@ public enum JSONValue: Sendable, Hashable {
     case unsignedInteger(UInt64)
     /// A number with a fraction or an exponent, or an integer too large for `UInt64`.
     case double(Double)
+    /// A string, escapes resolved.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object, keys in document order.
     case object(JSONObject)
 
     /// The kind of value as error messages name it: `null`, `boolean`, `integer`, `number`,

@@ -13,7 +13,7 @@ enum IdleConnections {
 
         let limit = Posix.raiseFileLimit()
         guard UInt64(connections) + 64 <= limit else {
-            throw BenchError("idle: \(connections) connections need more than the file limit \(limit)")
+            throw BenchError("\(connections) connections need more than the file limit \(limit)")
         }
         Posix.ignoreSigpipe()
         let before = try Posix.residentBytes(pid: pid)
@@ -24,7 +24,7 @@ enum IdleConnections {
         var byte: UInt8 = 0x2a
         for index in 0..<connections {
             let fd: Int32
-            do { fd = try TCP.connect(to: target) } catch { throw BenchError("idle: connection \(index + 1) of \(connections): \(error)") }
+            do { fd = try TCP.connect(to: target) } catch { throw BenchError("connection \(index + 1) of \(connections): \(error)") }
             descriptors.append(fd)
             // One echoed byte proves the connection reached the upstream through the proxy.
             try Posix.writeAll(fd, &byte, 1)

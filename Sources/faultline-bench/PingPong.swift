@@ -27,7 +27,7 @@ enum PingPong {
             try Posix.writeAll(fd, message, size)
             try Posix.readExactly(fd, reply, size)
             let end = monotonicNanoseconds()
-            guard memcmp(message, reply, size) == 0 else { throw BenchError("pingpong: reply \(round) differs from the message sent") }
+            guard memcmp(message, reply, size) == 0 else { throw BenchError("reply \(round) differs from the message sent") }
             if round >= warmup { samples.append(end - start) }
         }
         let summary = LatencySummary(nanoseconds: &samples)

@@ -50,7 +50,7 @@ enum RequestRate {
         var samples: [UInt64] = []
         var completed = 0
         for result in results.all {
-            if let failure = result.failure { throw BenchError("rps: \(failure)") }
+            if let failure = result.failure { throw BenchError("\(failure)") }
             completed += result.completed
             samples += result.samples
         }

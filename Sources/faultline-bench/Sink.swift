@@ -27,7 +27,7 @@ enum Sink {
         while received < total {
             let n = Posix.read(fd, buffer, min(bufferSize, total - received))
             if n < 0 { throw BenchError.errno("read") }
-            if n == 0 { throw BenchError("sink: peer closed after \(received) of \(total) bytes") }
+            if n == 0 { throw BenchError("peer closed after \(received) of \(total) bytes") }
             let now = monotonicNanoseconds()
             if received == 0 { first = now }
             if steadyFrom == 0 && received >= skip && received > 0 { steadyFrom = now; steadyBytes = total - received }
@@ -42,20 +42,5 @@ enum Sink {
             ("mb_per_s", .number(Double(total) / max(seconds, 1e-9) / 1e6)),
             ("steady_mb_per_s", .number(Double(steadyFrom == 0 ? total : steadyBytes) / max(steadySeconds, 1e-9) / 1e6)),
         ]))
-    }
-}
-
-/// `ports`: prints N distinct free loopback ports, one a line (all bound at once, then released).
-enum FreePorts {
-    static func run(_ arguments: inout Arguments) throws {
-        let count = max(1, try arguments.int("count", default: 1))
-        try arguments.finish()
-        var sockets: [Int32] = []
-        defer { for fd in sockets { close(fd) } }
-        for _ in 0..<count {
-            let fd = try TCP.listen(on: Endpoint(host: "127.0.0.1", port: 0), backlog: 1)
-            sockets.append(fd)
-            printLine(String(try TCP.localPort(fd)))
-        }
     }
 }

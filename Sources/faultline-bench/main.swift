@@ -11,7 +11,6 @@ let usage = """
       rps           --target H:P [--conns 64] [--size 64] [--duration 5] [--warmup 0.5] [--threads 2]
       idle          --target H:P --pid PID [--conns 9900] [--hold-seconds 2] [--settle-seconds 1]
       sink          --target H:P [--bytes 100000000] [--skip-fraction 0.1]
-      ports         [--count 1]                                   prints free loopback ports
 
     Results are one line of JSON on stdout; latencies in microseconds, rates in MB/s (10^6 B/s).
     """
@@ -30,7 +29,6 @@ do {
     case "rps": try RequestRate.run(&arguments)
     case "idle": try IdleConnections.run(&arguments)
     case "sink": try Sink.run(&arguments)
-    case "ports": try FreePorts.run(&arguments)
     default:
         printError("faultline-bench: unknown command \(argv[1])\n\(usage)")
         exit(64)

@@ -50,3 +50,18 @@ import Testing
         #expect(try ConfigLoader.load(path: path).get().seed == 99)
     }
 }
+
+@Suite struct ExampleConfigTests {
+    @Test func shippedFullExampleLoads() throws {
+        // Tests/FaultlineConfigTests/<this file> → repository root.
+        var parts = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        let path = parts.joined(separator: "/") + "/Config/examples/full.json"
+        let config = try ConfigLoader.load(path: path).get()
+        #expect(config.routes.map(\.name) == ["n1-n2", "orders-db", "api"])
+        #expect(config.faults.map(\.id) == ["slow-db", "thin-pipe", "slicer-2", "flaky"])
+        #expect(config.nodes["n2"]?.count == 2)
+        #expect(config.schedule?.steps.count == 3)
+        #expect(config.schedule?.repeat == .init(every: .seconds(90), times: 3))
+    }
+}

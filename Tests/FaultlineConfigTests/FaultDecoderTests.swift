@@ -101,7 +101,7 @@ import Testing
             #"after: "1" is not a duration (missing unit)"#, "after_bytes: must be at least 0, got -5",
         ]),
         (#"{"type": "timeout"}"#, ["timeout: missing required key"]),
-        (#"{"type": "limit_data", "bytes": -1}"#, ["limit_data: must be at least 0, got -1".replacing("limit_data", with: "bytes")]),
+        (#"{"type": "limit_data", "bytes": -1}"#, ["bytes: must be at least 0, got -1"]),
         (#"{"type": "slow_close", "delay": "-1s"}"#, [#"delay: "-1s" is not a duration (negative)"#]),
         (#"{"type": "refuse", "existing": "drop"}"#, [#"existing: unknown value "drop" (expected keep or reset)"#]),
         (#"{"type": "connect_delay", "delay": ""}"#, [#"delay: "" is not a duration"#]),

@@ -40,11 +40,11 @@ import Testing
             "schedule.steps[2].when: unknown key",
             #"schedule.steps[1].clear: no fault with id "nope""#,
         ]),
-        (#"{"steps": [{"at": "10s", "apply": {"id": "x", "type": "stall"}, "for": "50s"}], "repeat": {"every": "60s", "times": 0}}"#,
+        (#"{"steps": [{"at": "10s", "apply": {"id": "x", "type": "stall"}, "for": "50s"}], "repeat": {"every": "61s", "times": 0}}"#,
          ["schedule.repeat.times: must be at least 1, got 0"]),
         (#"{"steps": [{"at": "10s", "apply": {"id": "x", "type": "stall"}, "for": "50s"}], "repeat": {"every": "1m"}}"#, [
-            #"schedule.repeat.every: must be longer than the steps it repeats (they run until 1m), got "1m""#,
             "schedule.repeat.times: missing required key",
+            #"schedule.repeat.every: must be longer than the steps it repeats (they run until 1m), got "1m""#,
         ]),
         (#"{"steps": [{"at": "10s", "clear": "static"}], "repeat": {"every": "0s", "times": 2, "jitter": "1s"}}"#, [
             #"schedule.repeat.every: must be greater than 0s, got "0s""#,
