@@ -21,7 +21,6 @@ final class Connection {
 
     let slot: UInt32
     let generation: UInt32
-    let routeIndex: Int
     let routeName: String
     /// Order of acceptance on its route (for seeded decisions).
     let serial: UInt64
@@ -44,17 +43,19 @@ final class Connection {
     /// service → client
     var down = HalfStream(flow: .downstream)
 
+    /// The faults bound to this connection by the current plan.
+    var policy = ConnectionPolicy()
+    /// `fault.injected` journal events written for this connection (they are rate-limited).
+    var journaledInjections = 0
+
     var onReadyList = false
-    /// Set when the connection must be reset as soon as the current call unwinds.
-    var connectFailure: ConnectFailure?
 
     init(
-        slot: UInt32, generation: UInt32, routeIndex: Int, routeName: String, serial: UInt64,
+        slot: UInt32, generation: UInt32, routeName: String, serial: UInt64,
         counters: RouteCounters, client: consuming FileDescriptor, peer: SocketAddress
     ) {
         self.slot = slot
         self.generation = generation
-        self.routeIndex = routeIndex
         self.routeName = routeName
         self.serial = serial
         self.counters = counters

@@ -12,7 +12,7 @@ struct HalfStream: ~Copyable {
     var sourceEnded = false
     /// The FIN was passed on to the destination.
     var finSent = false
-    /// Bytes read from the source.
+    /// Bytes read from the source and kept (blackholed bytes are not kept).
     var bytesIn: UInt64 = 0
     /// Bytes written to the destination.
     var bytesOut: UInt64 = 0

@@ -41,8 +41,9 @@ public final class Proxy: Sendable {
         var plan: FaultPlan?
     }
 
-    /// Starts `workers` threads (0 = one per core) with no routes.
-    public init(workers: Int, metrics: ProxyMetrics, log: Logger) throws(SystemError) {
+    /// Starts `workers` threads (0 = one per core) with no routes. `events` receives
+    /// `fault.injected` events (rate-limited per connection).
+    public init(workers: Int, metrics: ProxyMetrics, log: Logger, events: (any EventSink)? = nil) throws(SystemError) {
         let count = workers > 0 ? workers : Posix.cpuCount
         workerCount = count
         self.metrics = metrics
@@ -64,7 +65,8 @@ public final class Proxy: Sendable {
                     return
                 }
                 let worker = Worker(
-                    index: index, plan: initial, metrics: metrics, limits: limits, routeShared: routeShared, log: log)
+                    index: index, plan: initial, metrics: metrics, limits: limits, routeShared: routeShared, log: log,
+                    events: events)
                 started.withLock { $0[index] = loop.mailbox }
                 ready.countDown()
                 do {

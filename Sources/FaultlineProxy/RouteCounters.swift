@@ -7,6 +7,7 @@ public struct ProxyMetrics: Sendable {
     public let connectionsRejected: CounterFamily
     public let upstreamConnectFailures: CounterFamily
     public let bytes: CounterFamily
+    public let faultInjections: CounterFamily
 
     /// Creates the families and registers them, in SPEC §5 order.
     public init(registry: MetricsRegistry) {
@@ -25,11 +26,16 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_bytes_total",
             help: "Bytes relayed, per route and direction (upstream = client to service).",
             labelNames: ["route", "direction"])
+        faultInjections = CounterFamily(
+            name: "faultline_fault_injections_total",
+            help: "Times a fault was bound to a connection (per direction), or acted on one at accept.",
+            labelNames: ["route", "fault", "type"])
         registry.register(connectionsAccepted)
         registry.register(connectionsActive)
         registry.register(connectionsRejected)
         registry.register(upstreamConnectFailures)
         registry.register(bytes)
+        registry.register(faultInjections)
     }
 }
 

@@ -3,22 +3,8 @@ import FaultlineLoop
 import FaultlineSystem
 
 extension Worker {
-    /// A new connection was admitted: decide its faults, then connect upstream.
-    func connectionOpened(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
-        startConnect(loop, connection, route: route)
-    }
-
-    /// A new plan arrived: recompute what faults act on this open connection.
-    func replan(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
-        if connection.state == .open { relay(loop, connection) }
-    }
-
-    /// A fault timer of this connection is due.
-    func streamTimerFired(_ loop: EventLoop<Worker>, _ connection: Connection, kind: Tag.Kind) {
-        if connection.state == .open { relay(loop, connection) }
-    }
-
-    /// Moves bytes both ways until both sides would block, the budget is spent, or it closes.
+    /// Moves bytes both ways until both sides would block, the budget is spent, a fault holds
+    /// them, or the connection closes.
     func relay(_ loop: EventLoop<Worker>, _ connection: Connection) {
         guard connection.state == .open else { return }
         var budget = wakeBudget
@@ -36,12 +22,15 @@ extension Worker {
 
     /// One direction's read → write loop. Returns false when the connection was closed.
     private func pump(_ loop: EventLoop<Worker>, _ connection: Connection, _ flow: Flow, budget: inout Int) -> Bool {
+        let open: Bool
         switch flow {
         case .upstream:
-            return pump(loop, connection, &connection.up, from: .client, budget: &budget)
+            open = pump(loop, connection, &connection.up, from: .client, budget: &budget)
         case .downstream:
-            return pump(loop, connection, &connection.down, from: .upstream, budget: &budget)
+            open = pump(loop, connection, &connection.down, from: .upstream, budget: &budget)
         }
+        guard open else { return false }
+        return enforceFaults(loop, connection, flow)
     }
 
     private func pump(
@@ -66,9 +55,16 @@ extension Worker {
                         stream.sourceEnded = true
                         progressed = true
                     case .processed(let n):
-                        stream.buffer.didRead(n)
-                        stream.bytesIn &+= UInt64(n)
                         progressed = true
+                        if stream.faults.isClean {
+                            stream.buffer.didRead(n)
+                            stream.bytesIn &+= UInt64(n)
+                        } else if !stream.faults.discardsInput {
+                            // Bytes a blackhole or timeout drops are simply never committed.
+                            stream.buffer.didRead(n)
+                            stream.faults.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
+                            stream.bytesIn &+= UInt64(n)
+                        }
                     case .wouldBlock:
                         if source == .client { c.clientReadable = false } else { c.upstreamReadable = false }
                     }
@@ -81,39 +77,80 @@ extension Worker {
                 }
             }
 
-            // Write to the destination what it will take.
+            // Write to the destination what it will take and the faults allow.
             let destinationWritable = source == .client ? c.upstreamWritable : c.clientWritable
             if !stream.buffer.isEmpty && destinationWritable {
-                do {
-                    let limit = budget
-                    guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
-                        try stream.buffer.write(to: fd, limit: limit)
-                    }) else { return false }
-                    switch result {
-                    case .processed(let n):
-                        stream.bytesOut &+= UInt64(n)
-                        bytesCounter.add(UInt64(n))
-                        budget -= n
-                        progressed = progressed || n > 0
-                    case .wouldBlock:
-                        if source == .client { c.upstreamWritable = false } else { c.clientWritable = false }
+                let allowance = stream.faults.isClean
+                    ? budget
+                    : min(budget, stream.faults.writeAllowance(
+                        held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+                if allowance > 0 {
+                    do {
+                        guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
+                            try stream.buffer.write(to: fd, limit: allowance)
+                        }) else { return false }
+                        switch result {
+                        case .processed(let n):
+                            stream.bytesOut &+= UInt64(n)
+                            bytesCounter.add(UInt64(n))
+                            budget -= n
+                            progressed = progressed || n > 0
+                            if !stream.faults.isClean { stream.faults.didWrite(n, written: stream.bytesOut, now: loop.now) }
+                        case .wouldBlock:
+                            if source == .client { c.upstreamWritable = false } else { c.clientWritable = false }
+                        }
+                    } catch {
+                        // The destination is gone (EPIPE/ECONNRESET): it reset; so does the other side.
+                        close(loop, c, reset: true)
+                        return false
                     }
-                } catch {
-                    // The destination is gone (EPIPE/ECONNRESET): it reset; so does the other side.
-                    close(loop, c, reset: true)
-                    return false
                 }
             }
 
             if stream.buffer.isEmpty {
                 stream.buffer.releaseIfEmpty(to: pool)
                 // Half-close: pass the FIN on once everything before it was written.
-                if stream.sourceEnded && !stream.finSent {
+                if stream.sourceEnded && !stream.finSent && (stream.faults.isClean || stream.faults.finMayPass(now: loop.now)) {
                     stream.finSent = true
                     _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) }
                 }
             }
             if !progressed { break }
+        }
+        return true
+    }
+
+    /// Carries out what a direction's faults require now (close, reset) and arms its timer.
+    /// Returns false when the connection was closed.
+    func enforceFaults(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow) -> Bool {
+        let verdict: StreamFaults.Verdict
+        let wake: UInt64?
+        switch flow {
+        case .upstream:
+            guard !c.up.faults.isClean else { return true }
+            verdict = c.up.faults.verdict(written: c.up.bytesOut, now: loop.now)
+            wake = c.up.faults.pendingWake(after: loop.now)
+        case .downstream:
+            guard !c.down.faults.isClean else { return true }
+            verdict = c.down.faults.verdict(written: c.down.bytesOut, now: loop.now)
+            wake = c.down.faults.pendingWake(after: loop.now)
+        }
+        switch verdict {
+        case .none:
+            break
+        case .close:
+            close(loop, c, reset: false)
+            return false
+        case .reset:
+            close(loop, c, reset: true)
+            return false
+        }
+        if let wake {
+            let armed = flow == .upstream ? c.up.faults.armedWake : c.down.faults.armedWake
+            if armed <= loop.now || wake < armed {  // nothing armed in the future, or this is sooner
+                loop.schedule(at: wake, tag: tag(flow == .upstream ? .upstreamStreamTimer : .downstreamStreamTimer, c))
+                if flow == .upstream { c.up.faults.armedWake = wake } else { c.down.faults.armedWake = wake }
+            }
         }
         return true
     }

@@ -69,6 +69,9 @@ final class Worker: EventLoopDelegate {
     let metrics: ProxyMetrics
     let limits: SharedLimits
     let log: Logger
+    let events: (any EventSink)?
+    /// Injection counter shards by route, fault and type.
+    var injectionCounters: [InjectionKey: Counter] = [:]
     private(set) var plan: FaultPlan
     var routes: [String: Route] = [:]
     private var counters: [String: RouteCounters] = [:]
@@ -88,7 +91,11 @@ final class Worker: EventLoopDelegate {
 
     var draining = false
 
-    init(index: Int, plan: FaultPlan, metrics: ProxyMetrics, limits: SharedLimits, routeShared: [String: RouteShared], log: Logger) {
+    init(
+        index: Int, plan: FaultPlan, metrics: ProxyMetrics, limits: SharedLimits, routeShared: [String: RouteShared],
+        log: Logger, events: (any EventSink)?
+    ) {
+        self.events = events
         self.index = index
         self.plan = plan
         self.metrics = metrics
@@ -125,9 +132,12 @@ final class Worker: EventLoopDelegate {
         case .connectTimeout:
             guard let connection = connection(tag), connection.state == .connecting else { return }
             failConnect(loop, connection, reason: .timeout)
-        case .upstreamStreamTimer, .downstreamStreamTimer, .connectionFaultTimer:
+        case .upstreamStreamTimer, .downstreamStreamTimer:
             guard let connection = connection(tag) else { return }
-            streamTimerFired(loop, connection, kind: tag.kind)
+            relay(loop, connection)
+        case .connectionFaultTimer:
+            guard let connection = connection(tag) else { return }
+            connectDelayElapsed(loop, connection)
         default:
             break
         }
@@ -301,7 +311,7 @@ final class Worker: EventLoopDelegate {
             connectionGenerations.append(0)
         }
         let connection = Connection(
-            slot: slot, generation: connectionGenerations[Int(slot)], routeIndex: 0, routeName: route.spec.name,
+            slot: slot, generation: connectionGenerations[Int(slot)], routeName: route.spec.name,
             serial: serial, counters: route.counters, client: fd, peer: peer)
         connections[Int(slot)] = connection
         openConnectionCount += 1
