@@ -73,6 +73,12 @@ public enum FaultDecoder {
         }
 
         var direction = Direction.both
+        if typeName == "partition" {
+            // A partition acts on links between nodes, in the directions its groups say.
+            for key in ["direction", "probability"] where reader.take(key) != nil {
+                diagnostics.add(reader.path(key), "not allowed for type partition")
+            }
+        }
         if let directionValue = reader.take("direction") {
             direction = diagnostics.choice(
                 directionValue, reader.path("direction"), what: "direction", [Direction.upstream, .downstream, .both]
@@ -205,6 +211,8 @@ public enum FaultDecoder {
             return .refuse(existing: choice("existing", what: "value", [RefuseExisting.keep, .reset]))
         case "connect_delay":
             return .connectDelay(duration("delay"))
+        case "partition":
+            return decodePartition(&reader, &diagnostics).map { .partition($0) }
         case "corrupt":
             guard let value = reader.require("bit_flip_rate", &diagnostics) else { return nil }
             return diagnostics.number(value, reader.path("bit_flip_rate"), in: 0...1).map { .corrupt(bitFlipRate: $0) }
@@ -212,6 +220,80 @@ public enum FaultDecoder {
             // `typeName` was checked against `FaultKind.typeNames`; a name there but not here is a
             // Core change this decoder has not caught up with.
             diagnostics.add(reader.path("type"), "fault type \(quoted(typeName)) is not supported by the config decoder")
+            return nil
+        }
+    }
+
+    /// `groups` (two or more non-empty lists of distinct node names) or `kind` (+ `node` for
+    /// `isolate`); `mode` (`blackhole` default, `reset`); `one_way` (default false).
+    private static func decodePartition(_ reader: inout ObjectReader, _ diagnostics: inout Diagnostics) -> PartitionFault? {
+        var mode = PartitionMode.blackhole
+        if let value = reader.take("mode") {
+            mode = diagnostics.choice(value, reader.path("mode"), what: "mode", [PartitionMode.blackhole, .reset]) ?? .blackhole
+        }
+        var oneWay = false
+        if let value = reader.take("one_way") { oneWay = diagnostics.bool(value, reader.path("one_way")) ?? false }
+        let groupsValue = reader.take("groups")
+        let kindValue = reader.take("kind")
+        let nodeValue = reader.take("node")
+        switch (groupsValue, kindValue) {
+        case (let groupsValue?, nil):
+            if nodeValue != nil { diagnostics.add(reader.path("node"), "only allowed with kind isolate") }
+            let path = reader.path("groups")
+            guard let items = diagnostics.array(groupsValue, path) else { return nil }
+            guard items.count >= 2 else {
+                diagnostics.add(path, "must list at least two groups, got \(items.count)")
+                return nil
+            }
+            var groups: [[String]] = []
+            var seen: [String: String] = [:]
+            for (i, item) in items.enumerated() {
+                let groupPath = JSONPath.index(path, i)
+                guard let members = diagnostics.array(item, groupPath) else { continue }
+                if members.isEmpty { diagnostics.add(groupPath, "must not be empty") }
+                var group: [String] = []
+                for (j, member) in members.enumerated() {
+                    let memberPath = JSONPath.index(groupPath, j)
+                    guard let name = diagnostics.name(member, memberPath) else { continue }
+                    if let first = seen[name] {
+                        diagnostics.add(memberPath, "node \(quoted(name)) is already in \(first)")
+                    } else {
+                        seen[name] = memberPath
+                        group.append(name)
+                    }
+                }
+                groups.append(group)
+            }
+            return PartitionFault(rule: .groups(groups), mode: mode, oneWay: oneWay)
+        case (nil, let kindValue?):
+            let path = reader.path("kind")
+            guard let kind = diagnostics.string(kindValue, path) else { return nil }
+            let generator: PartitionGenerator
+            switch kind {
+            case "isolate":
+                guard let nodeValue else {
+                    diagnostics.add(reader.path("node"), "missing required key")
+                    return nil
+                }
+                guard let node = diagnostics.name(nodeValue, reader.path("node")) else { return nil }
+                generator = .isolate(node: node)
+            case "random_halves": generator = .randomHalves
+            case "bridge": generator = .bridge
+            case "ring": generator = .ring
+            case "random_node": generator = .randomNode
+            default:
+                diagnostics.add(path, "unknown partition kind \(quoted(kind)) (expected isolate, random_halves, bridge, ring or random_node)")
+                return nil
+            }
+            if nodeValue != nil, case .isolate = generator {} else if nodeValue != nil {
+                diagnostics.add(reader.path("node"), "only allowed with kind isolate")
+            }
+            return PartitionFault(rule: .generator(generator), mode: mode, oneWay: oneWay)
+        case (nil, nil):
+            diagnostics.add(reader.path("groups"), "missing required key (give groups or kind)")
+            return nil
+        case (_?, _?):
+            diagnostics.add(reader.path("kind"), "give either groups or kind, not both")
             return nil
         }
     }

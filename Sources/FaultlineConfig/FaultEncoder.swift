@@ -48,8 +48,25 @@ public enum FaultEncoder {
             object["delay"] = duration(delay)
         case .corrupt(let bitFlipRate):
             object["bit_flip_rate"] = .double(bitFlipRate)
+        case .partition(let partition):
+            object["direction"] = nil
+            object["probability"] = nil
+            switch partition.rule {
+            case .groups(let groups):
+                object["groups"] = FaultEncoder.groups(groups)
+            case .generator(let generator):
+                object["kind"] = .string(generator.kindName)
+                if case .isolate(let node) = generator { object["node"] = .string(node) }
+            }
+            object["mode"] = .string(partition.mode.rawValue)
+            object["one_way"] = .bool(partition.oneWay)
         }
         return .object(object)
+    }
+
+    /// Groups as a JSON array of arrays of names.
+    public static func groups(_ groups: [[String]]) -> JSONValue {
+        .array(groups.map { .array($0.map { .string($0) }) })
     }
 
     private static func duration(_ value: Duration) -> JSONValue {

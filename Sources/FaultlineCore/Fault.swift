@@ -37,6 +37,7 @@ public enum FaultKind: Sendable, Hashable {
     case refuse(existing: RefuseExisting)
     case connectDelay(Duration)
     case corrupt(bitFlipRate: Double)
+    case partition(PartitionFault)
 
     /// The `type` string of SPEC §3.
     public var typeName: String {
@@ -53,13 +54,14 @@ public enum FaultKind: Sendable, Hashable {
         case .refuse: return "refuse"
         case .connectDelay: return "connect_delay"
         case .corrupt: return "corrupt"
+        case .partition: return "partition"
         }
     }
 
     /// Every `type` string this build understands for byte-stream faults.
     public static let typeNames = [
         "latency", "bandwidth", "slicer", "blackhole", "stall", "reset", "timeout", "limit_data",
-        "slow_close", "refuse", "connect_delay", "corrupt",
+        "slow_close", "refuse", "connect_delay", "corrupt", "partition",
     ]
 }
 
@@ -81,5 +83,15 @@ public struct FaultSpec: Sendable, Hashable {
         self.direction = direction
         self.probability = probability
         self.kind = kind
+    }
+}
+
+extension FaultSpec {
+    /// This fault with a partition generator resolved from the seed (other faults unchanged).
+    public func resolvingPartitions(nodes: [String], seed: UInt64) -> FaultSpec {
+        guard case .partition(let partition) = kind else { return self }
+        var copy = self
+        copy.kind = .partition(partition.resolving(nodes: nodes, seed: seed, faultID: id))
+        return copy
     }
 }

@@ -43,6 +43,12 @@ final class Connection {
     /// service → client
     var down = HalfStream(flow: .downstream)
 
+    /// The nodes this connection links, for partitions.
+    var link = Link()
+    /// The upstream connect waits for a partition to heal.
+    var connectHeld = false
+    /// A `connect_delay` timer is pending.
+    var connectDelayPending = false
     /// The faults bound to this connection by the current plan.
     var policy = ConnectionPolicy()
     /// `fault.injected` journal events written for this connection (they are rate-limited).

@@ -1,6 +1,7 @@
 import FaultlineCore
 import FaultlineLoop
 import FaultlineMetrics
+import FaultlineSystem
 
 /// Key of an injection counter shard.
 struct InjectionKey: Hashable {
@@ -16,15 +17,26 @@ extension Worker {
     /// A new connection was admitted: bind its faults, then refuse it, delay its connect, or
     /// connect upstream.
     func connectionOpened(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
+        var caller = route.spec.from
+        if caller == nil, !plan.nodeByAddress.isEmpty, let address = IPAddress(connection.peer) {
+            caller = plan.nodeByAddress[address]
+        }
+        connection.link = Link(from: caller, to: route.spec.to)
         if !route.plan.faults.isEmpty {
-            let policy = PolicyCompiler.compile(faults: route.plan.faults, seed: plan.seed, serial: connection.serial)
+            let policy = PolicyCompiler.compile(
+                faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
             adopt(loop, connection, policy: policy)
             if policy.refuse != nil {
                 close(loop, connection, reset: true)
                 return
             }
             if let delay = policy.connectDelay {
+                connection.connectDelayPending = true
                 loop.schedule(at: loop.now &+ delay.value.nanosecondsClamped, tag: tag(.connectionFaultTimer, connection))
+                return
+            }
+            if policy.holdConnect != nil {
+                connection.connectHeld = true
                 return
             }
         }
@@ -33,7 +45,12 @@ extension Worker {
 
     /// `connect_delay` has passed: start the upstream connect.
     func connectDelayElapsed(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        connection.connectDelayPending = false
         guard connection.state == .connecting, connection.upstream == nil else { return }
+        if connection.policy.holdConnect != nil {
+            connection.connectHeld = true
+            return
+        }
         guard let route = routes[connection.routeName] else {
             close(loop, connection, reset: false)
             return
@@ -46,12 +63,18 @@ extension Worker {
     func replan(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
         let policy = route.plan.faults.isEmpty
             ? ConnectionPolicy()
-            : PolicyCompiler.compile(faults: route.plan.faults, seed: plan.seed, serial: connection.serial)
+            : PolicyCompiler.compile(
+                faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
         guard policy != connection.policy else { return }
         let previousRefuse = connection.policy.refuse
         adopt(loop, connection, policy: policy)
         if let refuse = policy.refuse, refuse.value == .reset, previousRefuse?.faultID != refuse.faultID {
             close(loop, connection, reset: true)
+            return
+        }
+        if connection.connectHeld && policy.holdConnect == nil && !connection.connectDelayPending {
+            connection.connectHeld = false
+            startConnect(loop, connection, route: route)
             return
         }
         if connection.state == .open { relay(loop, connection) }
@@ -90,5 +113,17 @@ extension Worker {
         ]
         if let flow = binding.flow { fields.append(.string("direction", flow.label)) }
         events.record(JournalEvent(event: "fault.injected", fields: fields))
+    }
+}
+
+extension IPAddress {
+    /// The address of a socket address (nil for Unix sockets).
+    init?(_ address: SocketAddress) {
+        let bytes = address.addressBytes
+        switch bytes.count {
+        case 4: self = .v4(bytes[0], bytes[1], bytes[2], bytes[3])
+        case 16: self = .v6(bytes)
+        default: return nil
+        }
     }
 }

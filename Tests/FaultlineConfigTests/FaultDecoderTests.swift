@@ -58,7 +58,15 @@ import Testing
     @Test(arguments: [
         ("[]", ["$: expected an object, got array"]),
         ("{}", ["type: missing required key"]),
-        (#"{"type": "partition", "groups": [["n1"]]}"#, [#"type: unknown fault type "partition""#]),
+        (#"{"type": "partition", "groups": [["n1"]]}"#, ["groups: must list at least two groups, got 1"]),
+        (#"{"type": "partition", "groups": [["n1"], ["n1", "n2"]], "direction": "upstream"}"#, [
+            "direction: not allowed for type partition",
+            #"groups[1][0]: node "n1" is already in groups[0][0]"#,
+        ]),
+        (#"{"type": "partition", "kind": "isolate"}"#, ["node: missing required key"]),
+        (#"{"type": "partition", "kind": "star"}"#, [#"kind: unknown partition kind "star" (expected isolate, random_halves, bridge, ring or random_node)"#]),
+        (#"{"type": "partition"}"#, ["groups: missing required key (give groups or kind)"]),
+        (#"{"type": "partition", "groups": [["a"], ["b"]], "mode": "drop"}"#, [#"mode: unknown mode "drop" (expected blackhole or reset)"#]),
         (#"{"type": 3, "colour": 1}"#, ["type: expected a string, got integer"]),
         (#"{"type": "latency"}"#, ["delay: missing required key"]),
         (#"{"type": "latency", "delay": "20x"}"#, [#"delay: "20x" is not a duration"#]),

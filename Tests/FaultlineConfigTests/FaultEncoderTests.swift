@@ -18,6 +18,9 @@ import Testing
         FaultSpec(id: "rf", kind: .refuse(existing: .reset)),
         FaultSpec(id: "cd", kind: .connectDelay(.nanoseconds(1_500_000_001))),
         FaultSpec(id: "c", probability: 0.125, kind: .corrupt(bitFlipRate: 1e-6)),
+        FaultSpec(id: "p1", kind: .partition(PartitionFault(rule: .groups([["n1"], ["n2", "n3"]]), mode: .reset, oneWay: true))),
+        FaultSpec(id: "p2", routes: .names(["a"]), kind: .partition(PartitionFault(rule: .generator(.isolate(node: "n2"))))),
+        FaultSpec(id: "p3", kind: .partition(PartitionFault(rule: .generator(.randomHalves)))),
     ]
 
     @Test(arguments: faults)
@@ -39,6 +42,13 @@ import Testing
             == #"{"id":"r2","type":"reset","route":"*","direction":"both","probability":1.0,"after":"0s","after_bytes":4096}"#)
         #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[11]))
             == #"{"id":"cd","type":"connect_delay","route":"*","direction":"both","probability":1.0,"delay":"1.500000001s"}"#)
+    }
+
+    @Test func partitionJSON() {
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[13]))
+            == #"{"id":"p1","type":"partition","route":"*","groups":[["n1"],["n2","n3"]],"mode":"reset","one_way":true}"#)
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[14]))
+            == #"{"id":"p2","type":"partition","route":"a","kind":"isolate","node":"n2","mode":"blackhole","one_way":false}"#)
     }
 
     @Test func everyTypeIsInTheRoundTripTable() {

@@ -26,8 +26,8 @@ import Testing
             #"schedule.steps[1]: has both "apply" and "clear"; use one per step"#,
             "schedule.steps[2].at: missing required key",
         ]),
-        (#"{"steps": [{"at": "5s", "apply": {"id": "cut", "type": "partition", "groups": [["n1"], ["n2", "n3"]]}, "for": "20s"}]}"#,
-         [#"schedule.steps[0].apply.type: unknown fault type "partition""#]),
+        (#"{"steps": [{"at": "5s", "apply": {"id": "cut", "type": "partition", "groups": [["n1"], []]}, "for": "20s"}]}"#,
+         [#"schedule.steps[0].apply.groups[1]: must not be empty"#]),
         (#"{"steps": [{"at": "5s", "clear": "static", "for": "1s"}, {"at": "6s", "apply": {"type": "stall", "route": "zz"}, "for": "0s"}]}"#, [
             #"schedule.steps[0].for: only allowed with "apply""#,
             #"schedule.steps[1].apply.route: unknown route "zz""#,

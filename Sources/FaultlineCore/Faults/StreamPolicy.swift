@@ -54,6 +54,8 @@ public struct ConnectionPolicy: Sendable, Hashable {
     public var refuse: Bound<RefuseExisting>?
     /// The upstream connect waits this long.
     public var connectDelay: Bound<Duration>?
+    /// A blackhole partition blocks the link: the upstream is not dialled until it heals.
+    public var holdConnect: Bound<Bool>?
     /// Every (fault, direction) that the draws bound to this connection, in plan order;
     /// `flow` is nil for connection-level faults. Each is one injection.
     public var bindings: [FaultBinding] = []
@@ -78,6 +80,18 @@ public struct FaultBinding: Sendable, Hashable {
     }
 }
 
+/// The two nodes a connection links: the route's `from` (or the caller's node, learned from its
+/// address) and the route's `to`.
+public struct Link: Sendable, Hashable {
+    public var from: String?
+    public var to: String?
+
+    public init(from: String? = nil, to: String? = nil) {
+        self.from = from
+        self.to = to
+    }
+}
+
 /// Decides which faults act on a connection: a pure function of the plan's faults, the seed
 /// and the connection's serial, so one seed replays the same decisions on any worker.
 public enum PolicyCompiler {
@@ -93,10 +107,28 @@ public enum PolicyCompiler {
         return rng.chance(fault.probability)
     }
 
-    public static func compile(faults: [FaultSpec], seed: UInt64, serial: UInt64) -> ConnectionPolicy {
+    /// The faults bound to connection `serial` of a route whose link is `link`.
+    public static func compile(faults: [FaultSpec], seed: UInt64, serial: UInt64, link: Link = Link()) -> ConnectionPolicy {
         var policy = ConnectionPolicy()
         for fault in faults {
             switch fault.kind {
+            case .partition(let partition):
+                guard let blocked = partition.blocks(from: link.from, to: link.to) else { continue }
+                switch partition.mode {
+                case .reset:
+                    policy.refuse = Bound(fault.id, .reset)
+                    policy.bindings.append(FaultBinding(faultID: fault.id, type: fault.kind.typeName, flow: nil))
+                case .blackhole:
+                    policy.holdConnect = Bound(fault.id, true)
+                    for flow in Flow.allCases where blocked.covers(flow) {
+                        if flow == .upstream {
+                            policy.upstream.blackhole = Bound(fault.id, true)
+                        } else {
+                            policy.downstream.blackhole = Bound(fault.id, true)
+                        }
+                        policy.bindings.append(FaultBinding(faultID: fault.id, type: fault.kind.typeName, flow: flow))
+                    }
+                }
             case .refuse(let existing):
                 if draws(fault, seed: seed, serial: serial, flow: nil) {
                     policy.refuse = Bound(fault.id, existing)
@@ -137,7 +169,7 @@ public enum PolicyCompiler {
         case .limitData(let bytes): stream.limitData = Bound(id, bytes)
         case .slowClose(let delay): stream.slowClose = Bound(id, delay)
         case .corrupt(let rate): stream.corrupt = Bound(id, rate)
-        case .refuse, .connectDelay: break
+        case .refuse, .connectDelay, .partition: break
         }
     }
 }
