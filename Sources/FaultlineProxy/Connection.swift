@@ -49,8 +49,12 @@ final class Connection {
     var connectHeld = false
     /// A `connect_delay` timer is pending.
     var connectDelayPending = false
-    /// The faults bound to this connection by the current plan.
-    var policy = ConnectionPolicy()
+    /// The faults bound to this connection by the current plan (boxed: nil when none).
+    private var policyBox: PolicyBox?
+    var policy: ConnectionPolicy {
+        get { policyBox?.policy ?? PolicyBox.empty }
+        set { policyBox = newValue == PolicyBox.empty ? nil : PolicyBox(policy: newValue) }
+    }
     /// `fault.injected` journal events written for this connection (they are rate-limited).
     var journaledInjections = 0
 
@@ -94,3 +98,16 @@ extension Connection {
     /// The other side.
     static func opposite(_ side: Side) -> Side { side == .client ? .upstream : .client }
 }
+
+/// Heap storage for a connection's fault policy, allocated only when a fault is bound.
+final class PolicyBox {
+    static let empty = ConnectionPolicy()
+    let policy: ConnectionPolicy
+
+    init(policy: ConnectionPolicy) {
+        self.policy = policy
+    }
+}
+
+@available(*, unavailable)
+extension PolicyBox: Sendable {}

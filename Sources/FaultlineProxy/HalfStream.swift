@@ -16,7 +16,9 @@ struct HalfStream: ~Copyable {
     var bytesIn: UInt64 = 0
     /// Bytes written to the destination.
     var bytesOut: UInt64 = 0
-    var faults = StreamFaults()
+    /// The faults acting on this direction; nil for a clean relay (most connections), so an
+    /// idle connection carries no fault state at all.
+    var faults: StreamFaultsBox?
 
     init(flow: Flow) {
         self.flow = flow
@@ -25,3 +27,11 @@ struct HalfStream: ~Copyable {
     /// Nothing more will move in this direction.
     var isFinished: Bool { finSent }
 }
+
+/// Heap storage for a half-stream's fault state, allocated only while a fault acts on it.
+final class StreamFaultsBox {
+    var state = StreamFaults()
+}
+
+@available(*, unavailable)
+extension StreamFaultsBox: Sendable {}

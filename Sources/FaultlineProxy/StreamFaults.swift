@@ -18,8 +18,6 @@ struct StreamFaults {
     }
 
     private(set) var policy = StreamPolicy()
-    /// Cached `policy.isEmpty`: the relay's fast path.
-    private(set) var isClean = true
 
     private var marks = MarkQueue()
     private var latencyRNG: DecisionRNG?
@@ -51,7 +49,6 @@ struct StreamFaults {
     mutating func update(to newPolicy: StreamPolicy, now: UInt64, seed: UInt64, serial: UInt64, flow: Flow) {
         let old = policy
         policy = newPolicy
-        isClean = newPolicy.isEmpty
         let stream = PolicyCompiler.chunkStream(flow)
         func rng(_ id: String) -> DecisionRNG { DecisionRNG(seed: seed, faultID: id, serial: serial, stream: stream) }
 

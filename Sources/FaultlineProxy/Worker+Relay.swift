@@ -38,13 +38,14 @@ extension Worker {
         budget: inout Int
     ) -> Bool {
         let destination = Connection.opposite(source)
+        let faults = stream.faults
         let bytesCounter = source == .client ? c.counters.bytesUpstream : c.counters.bytesDownstream
         while budget > 0 {
             var progressed = false
 
             // Read from the source while there is room.
             let sourceReadable = source == .client ? c.clientReadable : c.upstreamReadable
-            if sourceReadable && !stream.sourceEnded && stream.buffer.space > 0 && !stream.faults.readPaused {
+            if sourceReadable && !stream.sourceEnded && stream.buffer.space > 0 && !(faults?.state.readPaused ?? false) {
                 do {
                     let limit = budget
                     guard let result = try c.withSocket(source, { (fd) throws(SystemError) in
@@ -56,13 +57,15 @@ extension Worker {
                         progressed = true
                     case .processed(let n):
                         progressed = true
-                        if stream.faults.isClean {
-                            stream.buffer.didRead(n)
-                            stream.bytesIn &+= UInt64(n)
-                        } else if !stream.faults.discardsInput {
+                        if let faults {
                             // Bytes a blackhole or timeout drops are simply never committed.
+                            if !faults.state.discardsInput {
+                                stream.buffer.didRead(n)
+                                faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
+                                stream.bytesIn &+= UInt64(n)
+                            }
+                        } else {
                             stream.buffer.didRead(n)
-                            stream.faults.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
                             stream.bytesIn &+= UInt64(n)
                         }
                     case .wouldBlock:
@@ -80,10 +83,10 @@ extension Worker {
             // Write to the destination what it will take and the faults allow.
             let destinationWritable = source == .client ? c.upstreamWritable : c.clientWritable
             if !stream.buffer.isEmpty && destinationWritable {
-                let allowance = stream.faults.isClean
-                    ? budget
-                    : min(budget, stream.faults.writeAllowance(
+                let allowance = faults.map {
+                    min(budget, $0.state.writeAllowance(
                         held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+                } ?? budget
                 if allowance > 0 {
                     do {
                         guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
@@ -95,7 +98,7 @@ extension Worker {
                             bytesCounter.add(UInt64(n))
                             budget -= n
                             progressed = progressed || n > 0
-                            if !stream.faults.isClean { stream.faults.didWrite(n, written: stream.bytesOut, now: loop.now) }
+                            faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
                         case .wouldBlock:
                             if source == .client { c.upstreamWritable = false } else { c.clientWritable = false }
                         }
@@ -110,7 +113,7 @@ extension Worker {
             if stream.buffer.isEmpty {
                 stream.buffer.releaseIfEmpty(to: pool)
                 // Half-close: pass the FIN on once everything before it was written.
-                if stream.sourceEnded && !stream.finSent && (stream.faults.isClean || stream.faults.finMayPass(now: loop.now)) {
+                if stream.sourceEnded && !stream.finSent && (faults?.state.finMayPass(now: loop.now) ?? true) {
                     stream.finSent = true
                     _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) }
                 }
@@ -123,18 +126,10 @@ extension Worker {
     /// Carries out what a direction's faults require now (close, reset) and arms its timer.
     /// Returns false when the connection was closed.
     func enforceFaults(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow) -> Bool {
-        let verdict: StreamFaults.Verdict
-        let wake: UInt64?
-        switch flow {
-        case .upstream:
-            guard !c.up.faults.isClean else { return true }
-            verdict = c.up.faults.verdict(written: c.up.bytesOut, now: loop.now)
-            wake = c.up.faults.pendingWake(after: loop.now)
-        case .downstream:
-            guard !c.down.faults.isClean else { return true }
-            verdict = c.down.faults.verdict(written: c.down.bytesOut, now: loop.now)
-            wake = c.down.faults.pendingWake(after: loop.now)
-        }
+        guard let faults = flow == .upstream ? c.up.faults : c.down.faults else { return true }
+        let written = flow == .upstream ? c.up.bytesOut : c.down.bytesOut
+        let verdict = faults.state.verdict(written: written, now: loop.now)
+        let wake = faults.state.pendingWake(after: loop.now)
         switch verdict {
         case .none:
             break
@@ -146,10 +141,10 @@ extension Worker {
             return false
         }
         if let wake {
-            let armed = flow == .upstream ? c.up.faults.armedWake : c.down.faults.armedWake
+            let armed = faults.state.armedWake
             if armed <= loop.now || wake < armed {  // nothing armed in the future, or this is sooner
                 loop.schedule(at: wake, tag: tag(flow == .upstream ? .upstreamStreamTimer : .downstreamStreamTimer, c))
-                if flow == .upstream { c.up.faults.armedWake = wake } else { c.down.faults.armedWake = wake }
+                faults.state.armedWake = wake
             }
         }
         return true
