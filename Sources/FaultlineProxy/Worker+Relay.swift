@@ -22,17 +22,23 @@ extension Worker {
 
     /// One direction's read → write loop. Returns false when the connection was closed.
     private func pump(_ loop: EventLoop<Worker>, _ connection: Connection, _ flow: Flow, budget: inout Int) -> Bool {
-        let open: Bool
+        // The half-stream is borrowed for the pump; closing (which touches both half-streams)
+        // happens only after that access ends.
+        let stillOpen: Bool
         switch flow {
         case .upstream:
-            open = pump(loop, connection, &connection.up, from: .client, budget: &budget)
+            stillOpen = pump(loop, connection, &connection.up, from: .client, budget: &budget)
         case .downstream:
-            open = pump(loop, connection, &connection.down, from: .upstream, budget: &budget)
+            stillOpen = pump(loop, connection, &connection.down, from: .upstream, budget: &budget)
         }
-        guard open else { return false }
+        guard stillOpen else {
+            close(loop, connection, reset: true)
+            return false
+        }
         return enforceFaults(loop, connection, flow)
     }
 
+    /// Returns false when a side reset or failed: the caller resets the connection.
     private func pump(
         _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, from source: Connection.Side,
         budget: inout Int
@@ -75,7 +81,6 @@ extension Worker {
                     // The source reset. What it sent before is passed on if the other side
                     // takes it at once; then the reset travels on, as through a real network.
                     flushOnce(c, &stream, to: destination)
-                    close(loop, c, reset: true)
                     return false
                 }
             }
@@ -104,7 +109,6 @@ extension Worker {
                         }
                     } catch {
                         // The destination is gone (EPIPE/ECONNRESET): it reset; so does the other side.
-                        close(loop, c, reset: true)
                         return false
                     }
                 }
