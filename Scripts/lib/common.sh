@@ -3,29 +3,13 @@
 #   source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 #
 # Everything here kills only processes the calling script started (tracked by pid) and
-# removes only the temporary directory it made.
+# removes only the temporary directory it made. Package installs live in lib/deps.sh.
 
 # shellcheck shell=bash
 
 log()  { printf '%s %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 warn() { printf '%s warning: %s\n' "[$(date +%H:%M:%S)]" "$*" >&2; }
 die()  { printf 'error: %s\n' "$*" >&2; exit 1; }
-
-# ensure_packages CMD:PKG ... — installs the Debian package for every command that is missing.
-# Runs `apt-get update` at most once, and only when something is missing.
-ensure_packages() {
-    local missing=() pair cmd pkg
-    for pair in "$@"; do
-        cmd=${pair%%:*}; pkg=${pair#*:}
-        command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    local sudo=()
-    [[ $EUID -eq 0 ]] || sudo=(sudo)
-    log "installing: ${missing[*]}"
-    "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-}
 
 # --- processes this script started -------------------------------------------------------
 
@@ -111,11 +95,6 @@ for _ in range(int(sys.argv[1])):
     socks.append(s)
 print("\n".join(str(s.getsockname()[1]) for s in socks))
 PY
-}
-
-# median VALUE... — the median of numbers (mean of the two middle ones for an even count).
-median() {
-    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # json_field FIELD — reads one-line flat JSON on stdin, prints the numeric or string FIELD.
