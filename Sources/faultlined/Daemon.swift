@@ -1,15 +1,17 @@
 import FaultlineConfig
+import FaultlineControl
 import FaultlineCore
 import FaultlineMetrics
 import FaultlineProxy
 import FaultlineSystem
 
-/// The daemon's main thread: loads the config, starts the proxy, then waits on signals.
+/// The daemon's main thread: loads the config, starts the proxy and the control server, then
+/// waits on signals. The control server owns the routes and faults: it puts the config's plan in
+/// force at start, and SIGHUP goes through its reload path, the same as `POST /v1/reload`.
 final class Daemon {
     let configPath: String
     let log: Logger
     private let notifier = SystemdNotifier()
-    private var planVersion: UInt64 = 0
 
     init(configPath: String, log: Logger) {
         self.configPath = configPath
@@ -42,16 +44,35 @@ final class Daemon {
         BuildInfo.register(version: FaultlineVersion.current, into: registry)
         let metrics = ProxyMetrics(registry: registry)
         ProcessMetrics.register(into: registry)
+        let controlMetrics = ControlMetrics()
+        controlMetrics.register(into: registry)
+
+        let journal: Journal
+        do {
+            journal = try Journal(path: config.journal, log: log)
+        } catch {
+            log.error("journal.open_failed", ["path": config.journal ?? "", "error": "\(error)"])
+            return 1
+        }
 
         let proxy: Proxy
         do {
             proxy = try Proxy(workers: config.workers, metrics: metrics, log: log)
-            try proxy.apply(plan(for: config))
         } catch {
             log.error("daemon.start_failed", ["error": "\(error)"])
             return 1
         }
-        var current = config
+        let control = ControlServer(
+            config: config, configPath: configPath, dataPlane: proxy, journal: journal, registry: registry,
+            metrics: controlMetrics, version: FaultlineVersion.current, log: log
+        )
+        do {
+            try control.start()
+        } catch {
+            log.error("daemon.start_failed", ["error": "\(error)"])
+            proxy.stop()
+            return 1
+        }
         log.info("daemon.started", [
             "version": FaultlineVersion.current, "seed": "\(config.seed)", "workers": "\(proxy.workerCount)",
             "routes": "\(config.routes.count)", "pid": "\(Posix.processID)",
@@ -64,14 +85,17 @@ final class Daemon {
                 while let signal = Linux.readSignal(signals) {
                     switch signal {
                     case .hangup:
+                        // The control thread logs the outcome (config.reloaded or the errors).
                         notifier.notify("RELOADING=1", log: log)
-                        current = reload(proxy: proxy, current: current)
+                        _ = control.reload()
                         notifier.notify("READY=1", log: log)
                     case .terminate, .interrupt:
                         notifier.notify("STOPPING=1", log: log)
-                        log.info("daemon.stopping", ["grace": DurationParser.render(current.limits.shutdownGrace),
+                        let grace = control.currentConfig.limits.shutdownGrace
+                        log.info("daemon.stopping", ["grace": DurationParser.render(grace),
                                                      "open_connections": "\(proxy.openConnections)"])
-                        let clean = proxy.drain(grace: current.limits.shutdownGrace)
+                        control.stop()
+                        let clean = proxy.drain(grace: grace)
                         log.info("daemon.stopped", ["drained": clean ? "all" : "grace expired"])
                         return 0
                     }
@@ -79,32 +103,5 @@ final class Daemon {
             }
             if notifier.watchdogInterval != nil { notifier.notify("WATCHDOG=1", log: log) }
         }
-    }
-
-    /// Re-reads the config; an invalid file or a failed bind changes nothing.
-    private func reload(proxy: Proxy, current: DaemonConfig) -> DaemonConfig {
-        switch ConfigLoader.load(path: configPath) {
-        case .failure(let errors):
-            log.error("config.reload_rejected", ["path": configPath, "errors": "\(errors.errors.count)"])
-            for line in errors.lines { log.error("config.invalid", ["error": line]) }
-            return current
-        case .success(let config):
-            if config.workers != current.workers {
-                log.warning("config.reload_ignored", ["key": "workers", "reason": "takes effect on restart"])
-            }
-            do {
-                try proxy.apply(plan(for: config))
-            } catch {
-                log.error("config.reload_rejected", ["path": configPath, "error": "\(error)"])
-                return current
-            }
-            log.info("config.reloaded", ["path": configPath, "routes": "\(config.routes.count)", "faults": "\(config.faults.count)"])
-            return config
-        }
-    }
-
-    private func plan(for config: DaemonConfig) -> FaultPlan {
-        planVersion += 1
-        return FaultPlan(version: planVersion, seed: config.seed, limits: config.limits, routes: config.routes, faults: config.faults)
     }
 }

@@ -1,0 +1,532 @@
+import FaultlineConfig
+import FaultlineCore
+import FaultlineHTTP1
+import FaultlineLoop
+import FaultlineMetrics
+import FaultlineSystem
+
+/// The control thread's loop delegate: listeners, connections, HTTP framing, timeouts, peer
+/// checks and bearer tokens in front of the `ControlService`.
+final class ControlLoop: EventLoopDelegate {
+    typealias Message = ControlMessage
+
+    /// Everything the thread needs, handed over once at start.
+    struct Settings: Sendable {
+        var config: DaemonConfig
+        var configPath: String
+        var dataPlane: any DataPlane
+        var journal: Journal
+        var registry: MetricsRegistry
+        var metrics: ControlMetrics
+        var version: String
+        var log: Logger
+        var options: ControlServer.Options
+        var token: [UInt8]?
+        var snapshot: ConfigSnapshot
+    }
+
+    private final class Listener {
+        let kind: ControlListenerKind
+        var fd: FileDescriptor?
+        var registration: Registration?
+        init(kind: ControlListenerKind, fd: consuming FileDescriptor) {
+            self.kind = kind
+            self.fd = consume fd
+        }
+    }
+
+    /// Listener tags have the top bit set; connection tags are connection ids.
+    private static let listenerTagBit: UInt64 = 1 << 63
+
+    private let settings: Settings
+    private let log: Logger
+    private let service: ControlService
+    private let limits: HTTPParserLimits
+    private let allowedUIDs: Set<UInt32>
+    private var listeners: [Listener] = []
+    private var connections: [UInt64: ControlConnection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var unixSocketPath: String?
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    init(settings: Settings) {
+        self.settings = settings
+        log = settings.log
+        service = ControlService(
+            config: settings.config, configPath: settings.configPath, dataPlane: settings.dataPlane,
+            journal: settings.journal, registry: settings.registry, metrics: settings.metrics,
+            version: settings.version, log: settings.log
+        )
+        limits = HTTPParserLimits(maxHeadBytes: settings.options.maxHeadBytes, maxBodyBytes: settings.options.maxBodyBytes)
+        allowedUIDs = Set([0, Posix.effectiveUID] + settings.config.control.allowedUIDs)
+    }
+
+    // MARK: Start and stop
+
+    /// Puts the first plan in force, then binds and registers the listeners.
+    func start(_ loop: EventLoop<ControlLoop>) throws(ControlServerError) -> ControlServer.Addresses {
+        do {
+            try service.start()
+        } catch {
+            throw .initialPlan("\(error)")
+        }
+        var addresses = ControlServer.Addresses()
+        let control = settings.config.control
+        if let path = control.unixSocket {
+            try bindUnixSocket(path, loop)
+            addresses.unixSocket = path
+            log.info("control.listening", ["address": path, "kind": "unix"])
+        }
+        if let endpoint = control.httpListen {
+            let bound = try bindTCP(endpoint, kind: .tcp, loop)
+            addresses.http = bound
+            log.info("control.listening", ["address": "\(bound)", "kind": "tcp", "token": settings.token == nil ? "off" : "on"])
+        }
+        if let endpoint = settings.config.metricsListen {
+            let bound = try bindTCP(endpoint, kind: .metrics, loop)
+            addresses.metrics = bound
+            log.info("metrics.listening", ["address": "\(bound)"])
+        }
+        return addresses
+    }
+
+    func closeEverything(_ loop: EventLoop<ControlLoop>) {
+        for connection in Array(connections.values) { close(connection, loop) }
+        for listener in listeners {
+            if let registration = listener.registration { loop.deregister(registration) }
+            listener.fd.take()?.close()
+        }
+        listeners.removeAll()
+        if let path = unixSocketPath {
+            try? FileSystem.unlink(path: path)
+            unixSocketPath = nil
+        }
+    }
+
+    private func bindUnixSocket(_ path: String, _ loop: EventLoop<ControlLoop>) throws(ControlServerError) {
+        guard path.utf8.count < 108 else { throw .socketPath(path: path, reason: "longer than 107 bytes") }
+        switch FileSystem.kind(of: path) {
+        case .missing:
+            break
+        case .socket:
+            // A socket file with nobody behind it is left over from a daemon that died; one that
+            // answers belongs to a running daemon and must not be stolen.
+            if FileSystem.unixSocketIsLive(path: path) {
+                throw .socketPath(path: path, reason: "another process is listening on it")
+            }
+            do { try FileSystem.unlink(path: path) } catch { throw .socketPath(path: path, reason: error.reason) }
+            log.info("control.stale_socket_removed", ["path": path])
+        case .other:
+            throw .socketPath(path: path, reason: "exists and is not a socket")
+        }
+        let fd = try Self.listenUnix(path)
+        unixSocketPath = path
+        try register(Listener(kind: .unix, fd: fd), loop, address: path)
+    }
+
+    private static func listenUnix(_ path: String) throws(ControlServerError) -> FileDescriptor {
+        do throws(SystemError) {
+            // umask 0177 makes the socket 0600 from the moment it exists; chmod makes sure.
+            let fd = try FileSystem.withUmask(0o177) { () throws(SystemError) in
+                try Posix.listen(at: SocketAddress(unixPath: path), reusePort: false, backlog: 128)
+            }
+            try FileSystem.chmod(path: path, mode: 0o600)
+            return fd
+        } catch {
+            throw .listen(address: path, error)
+        }
+    }
+
+    private static func listenTCP(_ endpoint: Endpoint, port: inout UInt16) throws(ControlServerError) -> FileDescriptor {
+        do throws(SystemError) {
+            let fd = try Posix.listen(at: SocketAddress(endpoint), reusePort: false, backlog: 128)
+            port = try Posix.localAddress(fd).port
+            return fd
+        } catch {
+            throw .listen(address: "\(endpoint)", error)
+        }
+    }
+
+    private func bindTCP(_ endpoint: Endpoint, kind: ControlListenerKind, _ loop: EventLoop<ControlLoop>) throws(ControlServerError) -> Endpoint {
+        var bound = endpoint
+        let fd = try Self.listenTCP(endpoint, port: &bound.port)
+        try register(Listener(kind: kind, fd: fd), loop, address: "\(endpoint)")
+        return bound
+    }
+
+    private func register(_ listener: Listener, _ loop: EventLoop<ControlLoop>, address: String) throws(ControlServerError) {
+        let tag = Self.listenerTagBit | UInt64(listeners.count)
+        do {
+            switch listener.fd {
+            case .some(let fd): listener.registration = try loop.register(fd, interest: .readable, tag: tag)
+            case .none: break
+            }
+        } catch {
+            throw .listen(address: address, error)
+        }
+        listeners.append(listener)
+    }
+
+    // MARK: Loop callbacks
+
+    func loop(_ loop: EventLoop<ControlLoop>, ready events: Linux.EpollEvents, tag: UInt64) {
+        if tag & Self.listenerTagBit != 0 {
+            acceptAll(loop, listener: listeners[Int(tag & ~Self.listenerTagBit)])
+            return
+        }
+        guard let connection = connections[tag] else { return }
+        if events.contains(.writable) || events.contains(.error) {
+            flush(connection, loop)
+        }
+        guard connections[tag] != nil else { return }
+        if events.contains(.readable) || events.contains(.hangup) || events.contains(.error) {
+            readAvailable(connection, loop)
+        }
+    }
+
+    func loop(_ loop: EventLoop<ControlLoop>, timerFired tag: UInt64) {
+        guard let connection = connections[tag], connection.deadline != 0, connection.deadline <= loop.now else { return }
+        switch connection.deadlineKind {
+        case .idle, .linger:
+            close(connection, loop)
+        case .request:
+            guard connection.phase == .open, connection.requestInProgress else {
+                close(connection, loop)
+                return
+            }
+            log.info("control.request_timeout", ["connection": "\(connection.id)"])
+            respond(connection, .error(408, code: "request_timeout",
+                                       message: "the request was not complete within \(Self.render(settings.options.requestTimeout))"),
+                    keepAlive: false, loop)
+            flush(connection, loop)
+        }
+    }
+
+    func loop(_ loop: EventLoop<ControlLoop>, received messages: [ControlMessage]) {
+        for message in messages {
+            switch message {
+            case .reload(let ticket):
+                let response = service.reload()
+                settings.snapshot.publish(service.state.config)
+                ticket.complete(response)
+            case .stop:
+                closeEverything(loop)
+                loop.stop()
+                return
+            }
+        }
+    }
+
+    func loopTurnEnded(_ loop: EventLoop<ControlLoop>) -> Bool { false }
+
+    // MARK: Accept
+
+    private func acceptAll(_ loop: EventLoop<ControlLoop>, listener: Listener) {
+        for _ in 0..<64 {
+            let accepted: Posix.Accepted?
+            do {
+                switch listener.fd {
+                case .some(let fd): accepted = try Posix.accept(fd)
+                case .none: accepted = nil
+                }
+            } catch {
+                log.warning("control.accept_failed", ["error": "\(error)"])
+                return
+            }
+            guard let accepted else { return }
+            let fd = accepted.takeDescriptor()
+            guard connections.count < settings.options.maxConnections else {
+                log.warning("control.too_many_connections", ["limit": "\(settings.options.maxConnections)"])
+                fd.close()
+                continue
+            }
+            admit(fd, kind: listener.kind, loop)
+        }
+    }
+
+    private func admit(_ fd: consuming FileDescriptor, kind: ControlListenerKind, _ loop: EventLoop<ControlLoop>) {
+        var refusedUID: UInt32?
+        if kind == .unix {
+            do {
+                let credentials = try Posix.peerCredentials(fd)
+                if !allowedUIDs.contains(credentials.uid) {
+                    refusedUID = credentials.uid
+                    log.warning("control.peer_refused", ["uid": "\(credentials.uid)", "pid": "\(credentials.pid)"])
+                }
+            } catch {
+                refusedUID = UInt32.max
+                log.warning("control.peer_refused", ["error": "\(error)"])
+            }
+        }
+        let id = nextConnectionID
+        nextConnectionID += 1
+        let connection = ControlConnection(id: id, kind: kind, fd: fd, limits: limits)
+        connection.refusedUID = refusedUID
+        do {
+            switch connection.fd {
+            case .some(let fd): connection.registration = try loop.register(fd, interest: .readable, tag: id)
+            case .none: return
+            }
+        } catch {
+            log.warning("control.register_failed", ["error": "\(error)"])
+            connection.fd.take()?.close()
+            return
+        }
+        connections[id] = connection
+        setDeadline(connection, .idle, after: settings.options.idleTimeout, loop)
+    }
+
+    // MARK: Reading and answering
+
+    private func readAvailable(_ connection: ControlConnection, _ loop: EventLoop<ControlLoop>) {
+        // A few reads per wake: one client must not hold the loop.
+        for _ in 0..<4 {
+            let result: IOResult<Int>
+            do {
+                switch connection.fd {
+                case .some(let fd): result = try FileSystem.readSome(fd, into: &readBuffer)
+                case .none: return
+                }
+            } catch {
+                close(connection, loop)
+                return
+            }
+            switch result {
+            case .wouldBlock:
+                return
+            case .processed(0):
+                connection.peerClosed = true
+                if connection.phase == .lingering {
+                    close(connection, loop)
+                    return
+                }
+                connection.parser.finish()
+                process(connection, loop)
+                if connections[connection.id] != nil && connection.phase == .open && connection.pendingOutput == 0 {
+                    close(connection, loop)
+                }
+                return
+            case .processed(let count):
+                if connection.phase != .open { continue }
+                let wasIdle = !connection.requestInProgress
+                connection.parser.feed(readBuffer[0..<count])
+                if wasIdle {
+                    setDeadline(connection, .request, after: settings.options.requestTimeout, loop)
+                }
+                process(connection, loop)
+                guard connections[connection.id] != nil else { return }
+                // Answers the client is not reading pile up: stop reading until they drain.
+                if connection.pendingOutput > settings.options.maxBodyBytes { return }
+            }
+        }
+    }
+
+    /// Turns parser events into answers, in order, until the parser needs more bytes.
+    private func process(_ connection: ControlConnection, _ loop: EventLoop<ControlLoop>) {
+        while connection.phase == .open {
+            let event: HTTPRequestParser.Event?
+            do {
+                event = try connection.parser.next()
+            } catch {
+                log.info("control.bad_request", ["connection": "\(connection.id)", "error": error.description])
+                respond(connection, Self.response(for: error), keepAlive: false, loop)
+                break
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                connection.head = head
+                connection.body.removeAll(keepingCapacity: true)
+                if head.expectsContinue && head.framing != .none && head.framing != .contentLength(0) {
+                    connection.output.append(contentsOf: Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
+                }
+            case .body(let bytes):
+                connection.body.append(contentsOf: bytes)
+            case .end:
+                guard let head = connection.head else { break }
+                connection.head = nil
+                let body = connection.body
+                connection.body = []
+                let response = answer(head, body: body, connection)
+                let keepAlive = head.keepAlive && connection.refusedUID == nil
+                respond(connection, response, keepAlive: keepAlive, loop)
+                if keepAlive {
+                    if connection.requestInProgress {
+                        setDeadline(connection, .request, after: settings.options.requestTimeout, loop)
+                    } else {
+                        setDeadline(connection, .idle, after: settings.options.idleTimeout, loop)
+                    }
+                }
+            }
+        }
+        flush(connection, loop)
+    }
+
+    private func answer(_ head: HTTPRequestHead, body: [UInt8], _ connection: ControlConnection) -> ControlResponse {
+        if let uid = connection.refusedUID {
+            return .error(403, code: "forbidden", message: uid == UInt32.max
+                ? "the peer's credentials could not be read"
+                : "uid \(uid) is not allowed on the control socket (see control.allowed_uids)")
+        }
+        if connection.kind == .tcp, let token = settings.token, !Self.authorised(head.headers, token: token) {
+            var response = ControlResponse.error(401, code: "unauthorized", message: "missing or wrong bearer token")
+            response.headers.append(name: "WWW-Authenticate", value: "Bearer")
+            return response
+        }
+        guard let request = ControlRequest(method: head.method, target: head.target, headers: head.headers, body: body) else {
+            return .error(400, code: "invalid_target", message: "the request target must be a path with valid percent-escapes")
+        }
+        let response = service.handle(request, on: connection.kind)
+        if request.method != "GET" { settings.snapshot.publish(service.state.config) }
+        return response
+    }
+
+    /// Queues one answer; without keep-alive the connection closes after it.
+    private func respond(_ connection: ControlConnection, _ response: ControlResponse, keepAlive: Bool, _ loop: EventLoop<ControlLoop>) {
+        var head = HTTPResponseHead(status: response.status, headers: response.headers)
+        if !keepAlive { head.headers.append(name: "Connection", value: "close") }
+        let bytes: [UInt8]
+        do {
+            bytes = try HTTP1Serializer.response(head, body: response.body)
+        } catch {
+            log.error("control.response_invalid", ["error": "\(error)"])
+            bytes = Array("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+        }
+        connection.output.append(contentsOf: bytes)
+        if !keepAlive {
+            connection.phase = .closing
+            setDeadline(connection, .linger, after: settings.options.lingerTimeout, loop)
+        }
+    }
+
+    private func flush(_ connection: ControlConnection, _ loop: EventLoop<ControlLoop>) {
+        while connection.pendingOutput > 0 {
+            let result: IOResult<Int>
+            do {
+                switch connection.fd {
+                case .some(let fd): result = try FileSystem.writeSome(fd, connection.output, from: connection.outputOffset)
+                case .none: return
+                }
+            } catch {
+                close(connection, loop)
+                return
+            }
+            switch result {
+            case .processed(let written):
+                connection.outputOffset += written
+            case .wouldBlock:
+                setInterest(connection, [.readable, .writable], loop)
+                return
+            }
+        }
+        connection.output.removeAll(keepingCapacity: connection.output.capacity <= 64 * 1024)
+        connection.outputOffset = 0
+        switch connection.phase {
+        case .open:
+            setInterest(connection, .readable, loop)
+            if connection.peerClosed { close(connection, loop) }
+        case .closing:
+            if connection.peerClosed {
+                close(connection, loop)
+                return
+            }
+            // Shut our side, then read and drop whatever the client still sends, so closing with
+            // unread input does not turn into an RST that destroys the answer in flight.
+            switch connection.fd {
+            case .some(let fd): try? Posix.shutdown(fd, .write)
+            case .none: break
+            }
+            connection.phase = .lingering
+            setInterest(connection, .readable, loop)
+        case .lingering:
+            break
+        }
+    }
+
+    private func setInterest(_ connection: ControlConnection, _ interest: Linux.EpollEvents, _ loop: EventLoop<ControlLoop>) {
+        guard connection.interest != interest, let registration = connection.registration else { return }
+        switch connection.fd {
+        case .some(let fd):
+            do {
+                try loop.modify(registration, fd, interest: interest)
+                connection.interest = interest
+            } catch {
+                log.warning("control.epoll_failed", ["error": "\(error)"])
+            }
+        case .none:
+            break
+        }
+    }
+
+    private func setDeadline(_ connection: ControlConnection, _ kind: ControlConnection.DeadlineKind, after delay: Duration, _ loop: EventLoop<ControlLoop>) {
+        let deadline = Linux.monotonicNanoseconds() &+ Self.nanoseconds(delay)
+        connection.deadline = deadline
+        connection.deadlineKind = kind
+        loop.schedule(at: deadline, tag: connection.id)
+    }
+
+    private func close(_ connection: ControlConnection, _ loop: EventLoop<ControlLoop>) {
+        if let registration = connection.registration { loop.deregister(registration) }
+        connection.registration = nil
+        connection.fd.take()?.close()
+        connections[connection.id] = nil
+    }
+
+    // MARK: Helpers
+
+    /// `Authorization: Bearer <token>`, compared in constant time.
+    static func authorised(_ headers: HTTPHeaders, token: [UInt8]) -> Bool {
+        let values = headers.values(for: "authorization")
+        guard values.count == 1 else { return false }
+        let value = Array(values[0].utf8)
+        let scheme = Array("bearer ".utf8)
+        guard value.count > scheme.count,
+              zip(value.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 || ($0 == 0x20 && $1 == 0x20) }) else {
+            return false
+        }
+        let presented = value.dropFirst(scheme.count)
+        var difference = UInt8(presented.count == token.count ? 0 : 1)
+        for (index, byte) in token.enumerated() {
+            let other = index < presented.count ? presented[presented.startIndex + index] : 0
+            difference |= byte ^ other
+        }
+        return difference == 0
+    }
+
+    static func response(for error: HTTPParseError) -> ControlResponse {
+        let status = error.suggestedStatus
+        let code: String
+        switch status {
+        case 413: code = "body_too_large"
+        case 431: code = "head_too_large"
+        case 501: code = "not_implemented"
+        case 505: code = "unsupported_version"
+        default: code = "malformed_request"
+        }
+        return .error(status, code: code, message: error.description)
+    }
+
+    static func nanoseconds(_ duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        return UInt64(seconds) &* 1_000_000_000 &+ UInt64(attoseconds / 1_000_000_000)
+    }
+
+    static func render(_ duration: Duration) -> String {
+        DurationParser.render(duration)
+    }
+}
+
+@available(*, unavailable)
+extension ControlLoop: Sendable {}
+
+extension SocketAddress {
+    /// The socket address of a config endpoint. (FaultlineProxy has the same internal helper;
+    /// System cannot see Core's `Endpoint`, so each side converts.)
+    init(_ endpoint: Endpoint) {
+        switch endpoint.address {
+        case .v4(let a, let b, let c, let d): self.init(ipv4: a, b, c, d, port: endpoint.port)
+        case .v6(let bytes): self.init(ipv6: bytes, port: endpoint.port)
+        }
+    }
+}

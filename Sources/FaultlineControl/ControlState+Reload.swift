@@ -1,0 +1,70 @@
+public import FaultlineConfig
+import FaultlineCore
+
+/// `POST /v1/reload` and SIGHUP.
+extension ControlState {
+    /// Replaces the file's routes and faults with those of `newConfig`, keeping the ones added at
+    /// runtime after them. 409 `reload_conflict`, changing nothing, when a runtime route or fault
+    /// has a name or id the file now uses, or a runtime fault names a route that is gone.
+    ///
+    /// Journals `config.reloaded`, then `route.removed`/`route.added` for each file route that
+    /// went, came or changed, and `fault.cleared` (reason `reload`)/`fault.applied` likewise.
+    /// `workers`, `control`, `metrics_listen` and `journal` take effect only on restart (see
+    /// `restartOnlyChanges`).
+    public func reload(to newConfig: DaemonConfig, path: String) -> ControlOutcome {
+        let runtimeRoutes = routes.filter { $0.origin == .runtime }
+        let runtimeFaults = faults.filter { $0.origin == .runtime }
+        let fileRouteNames = Set(newConfig.routes.map(\.name))
+        let fileFaultIDs = Set(newConfig.faults.map(\.id))
+        var conflicts: [ConfigError] = []
+        for route in runtimeRoutes where fileRouteNames.contains(route.spec.name) {
+            conflicts.append(ConfigError(path: "routes", message: "route \"\(route.spec.name)\" was added at runtime and is now also in the file; delete it first"))
+        }
+        let allRouteNames = fileRouteNames.union(runtimeRoutes.map(\.spec.name))
+        for fault in runtimeFaults {
+            if fileFaultIDs.contains(fault.spec.id) {
+                conflicts.append(ConfigError(path: "faults", message: "fault \"\(fault.spec.id)\" was applied at runtime and is now also in the file; clear it first"))
+            }
+            if case .names(let names) = fault.spec.routes {
+                for name in names where !allRouteNames.contains(name) {
+                    conflicts.append(ConfigError(path: "routes", message: "runtime fault \"\(fault.spec.id)\" names route \"\(name)\", which the file no longer has; clear it first"))
+                }
+            }
+        }
+        if let first = conflicts.first {
+            return .reply(.error(409, code: "reload_conflict", message: first.message, path: first.path, errors: conflicts))
+        }
+
+        var events = [ControlEvents.configReloaded(path: path, routes: newConfig.routes.count, faults: newConfig.faults.count)]
+        let oldFileRoutes = routes.filter { $0.origin == .config }.map(\.spec)
+        for old in oldFileRoutes where !newConfig.routes.contains(old) {
+            events.append(ControlEvents.routeRemoved(old.name))
+        }
+        for new in newConfig.routes where !oldFileRoutes.contains(new) {
+            events.append(ControlEvents.routeAdded(new))
+        }
+        let oldFileFaults = faults.filter { $0.origin == .config }.map(\.spec)
+        for old in oldFileFaults where !newConfig.faults.contains(old) {
+            events.append(ControlEvents.faultCleared(old.id, reason: "reload"))
+        }
+        for new in newConfig.faults where !oldFileFaults.contains(new) {
+            events.append(ControlEvents.faultApplied(new))
+        }
+
+        var proposed = self
+        proposed.config = newConfig
+        proposed.routes = newConfig.routes.map { ManagedRoute(spec: $0, origin: .config) } + runtimeRoutes
+        proposed.faults = newConfig.faults.map { ManagedFault(spec: $0, origin: .config) } + runtimeFaults
+        return .change(ControlChange(proposed: proposed, reply: .reloaded, events: events))
+    }
+
+    /// Top-level keys whose new value in `newConfig` needs a restart to take effect.
+    public func restartOnlyChanges(_ newConfig: DaemonConfig) -> [String] {
+        var keys: [String] = []
+        if newConfig.workers != config.workers { keys.append("workers") }
+        if newConfig.control != config.control { keys.append("control") }
+        if newConfig.metricsListen != config.metricsListen { keys.append("metrics_listen") }
+        if newConfig.journal != config.journal { keys.append("journal") }
+        return keys
+    }
+}

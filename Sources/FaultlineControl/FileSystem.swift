@@ -1,0 +1,125 @@
+internal import Glibc
+import FaultlineSystem
+
+/// The few file and buffer calls the control side needs (token file, journal, Unix socket path,
+/// reading sockets into arrays) that FaultlineSystem does not offer yet. Kept in this one file,
+/// like `ConfigLoader`'s reader, so raw calls and unsafe buffers stay fenced; they belong in
+/// FaultlineSystem's `Posix` once its owner takes them.
+enum FileSystem {
+    /// The whole file, or the reason it could not be read.
+    static func readFile(path: String, maxBytes: Int) throws(SystemError) -> [UInt8] {
+        let fd = try openFile(path: path, flags: O_RDONLY | O_CLOEXEC, mode: 0)
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.count
+            let got = fd.withUnsafeHandle { raw in chunk.withUnsafeMutableBytes { Glibc.read(raw, $0.baseAddress, count) } }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(errno: errno, call: "read")
+            }
+            if got == 0 { break }
+            contents.append(contentsOf: chunk[0..<got])
+            if contents.count > maxBytes { throw SystemError(errno: EFBIG, call: "read") }
+        }
+        fd.close()
+        return contents
+    }
+
+    /// Opens (creating with mode 0644) a file for appending.
+    static func openForAppend(path: String) throws(SystemError) -> FileDescriptor {
+        try openFile(path: path, flags: O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode: 0o644)
+    }
+
+    /// Writes all of `bytes` to a blocking descriptor (a regular file).
+    static func writeAll(_ fd: borrowing FileDescriptor, _ bytes: [UInt8]) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let result: IOResult<Int>
+            do {
+                result = try bytes.withUnsafeBytes { buffer in
+                    try Posix.writeFile(fd, from: UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+                }
+            } catch let error as SystemError {
+                throw error
+            } catch {
+                throw SystemError(errno: EIO, call: "write")
+            }
+            switch result {
+            case .processed(let written): offset += written
+            case .wouldBlock: throw SystemError(errno: EAGAIN, call: "write")
+            }
+        }
+    }
+
+    /// Reads what is available from a nonblocking socket into `buffer` (its whole capacity);
+    /// `.processed(0)` is end of stream.
+    static func readSome(_ fd: borrowing FileDescriptor, into buffer: inout [UInt8]) throws(SystemError) -> IOResult<Int> {
+        do {
+            return try buffer.withUnsafeMutableBytes { bytes in try Posix.read(fd, into: bytes) }
+        } catch let error as SystemError {
+            throw error
+        } catch {
+            throw SystemError(errno: EIO, call: "read")
+        }
+    }
+
+    /// Writes from `bytes[offset...]` to a nonblocking socket.
+    static func writeSome(_ fd: borrowing FileDescriptor, _ bytes: [UInt8], from offset: Int) throws(SystemError) -> IOResult<Int> {
+        do {
+            return try bytes.withUnsafeBytes { buffer in
+                try Posix.write(fd, from: UnsafeRawBufferPointer(rebasing: buffer[offset...]))
+            }
+        } catch let error as SystemError {
+            throw error
+        } catch {
+            throw SystemError(errno: EIO, call: "send")
+        }
+    }
+
+    /// What is at a path.
+    enum Kind { case missing, socket, other }
+
+    /// The kind of file at `path` (not following a final symlink).
+    static func kind(of path: String) -> Kind {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return .missing }
+        return (info.st_mode & S_IFMT) == S_IFSOCK ? .socket : .other
+    }
+
+    /// Removes a file; a missing file is not an error.
+    static func unlink(path: String) throws(SystemError) {
+        if Glibc.unlink(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, call: "unlink") }
+    }
+
+    /// Sets a file's permission bits.
+    static func chmod(path: String, mode: UInt32) throws(SystemError) {
+        if Glibc.chmod(path, mode_t(mode)) != 0 { throw SystemError(errno: errno, call: "chmod") }
+    }
+
+    /// Runs `body` with the process umask set to `mask`, then restores it. The umask is
+    /// process-wide: used only while binding the control socket at start, before any other
+    /// thread creates files.
+    static func withUmask<R: ~Copyable, E: Error>(_ mask: UInt32, _ body: () throws(E) -> R) throws(E) -> R {
+        let previous = umask(mode_t(mask))
+        defer { umask(previous) }
+        return try body()
+    }
+
+    /// True when something accepts connections on the Unix socket at `path`.
+    static func unixSocketIsLive(path: String) -> Bool {
+        guard let fd = try? Posix.socket(family: .unix, nonBlocking: false) else { return false }
+        let connected = (try? Posix.connect(fd, to: SocketAddress(unixPath: path))) ?? false
+        fd.close()
+        return connected
+    }
+
+    private static func openFile(path: String, flags: Int32, mode: UInt32) throws(SystemError) -> FileDescriptor {
+        while true {
+            let fd = Glibc.open(path, flags, mode_t(mode))
+            if fd >= 0 { return FileDescriptor(unsafeTaking: fd) }
+            if errno == EINTR { continue }
+            throw SystemError(errno: errno, call: "open")
+        }
+    }
+}
