@@ -41,8 +41,8 @@ struct StreamFaults {
 
     /// Reading is paused (stall).
     var readPaused: Bool { policy.stall != nil }
-    /// Bytes read are dropped (blackhole, timeout).
-    var discardsInput: Bool { policy.blackhole != nil || policy.timeout != nil }
+    /// Bytes read are dropped (blackhole, timeout, a blackhole partition).
+    var discardsInput: Bool { policy.blackhole != nil || policy.timeout != nil || policy.partitioned != nil }
 
     /// Adopts a new policy. State of a fault that stays (same id and parameters) is kept; a
     /// fault that is new starts now. Held latency bytes are released when latency goes away.
@@ -181,6 +181,9 @@ struct StreamFaults {
 
     /// Whether the FIN may pass at `now` (slow_close holds it for `delay` after end of stream).
     mutating func finMayPass(now: UInt64) -> Bool {
+        // Across a partition nothing passes; the FIN follows when it heals (the new plan
+        // re-runs the relay).
+        if policy.partitioned != nil { return false }
         guard let slowClose = policy.slowClose else { return true }
         if finDueAt == nil { finDueAt = now &+ slowClose.value.nanosecondsClamped }
         if now >= finDueAt! { return true }

@@ -37,6 +37,9 @@ public struct StreamPolicy: Sendable, Hashable {
     public var limitData: Bound<Int>?
     public var slowClose: Bound<Duration>?
     public var corrupt: Bound<Double>?
+    /// A blackhole partition cuts this direction: bytes are dropped and not even a FIN passes
+    /// until it heals.
+    public var partitioned: Bound<Bool>?
 
     public init() {}
 
@@ -122,9 +125,9 @@ public enum PolicyCompiler {
                     policy.holdConnect = Bound(fault.id, true)
                     for flow in Flow.allCases where blocked.covers(flow) {
                         if flow == .upstream {
-                            policy.upstream.blackhole = Bound(fault.id, true)
+                            policy.upstream.partitioned = Bound(fault.id, true)
                         } else {
-                            policy.downstream.blackhole = Bound(fault.id, true)
+                            policy.downstream.partitioned = Bound(fault.id, true)
                         }
                         policy.bindings.append(FaultBinding(faultID: fault.id, type: fault.kind.typeName, flow: flow))
                     }
