@@ -60,12 +60,13 @@ public enum IPAddress: Sendable, Hashable {
         guard text.contains(":"), text.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
         let halves = splitOnDoubleColon(text)
         guard halves.count <= 2 else { return nil }
-        func groups(_ part: String) -> [UInt16]? {
+        // A dotted IPv4 tail may end only the last part (RFC 4291 §2.2, form 3).
+        func groups(_ part: String, allowDottedTail: Bool) -> [UInt16]? {
             if part.isEmpty { return [] }
             var result: [UInt16] = []
             let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
             for (index, piece) in pieces.enumerated() {
-                if index == pieces.count - 1, piece.contains(".") {
+                if allowDottedTail, index == pieces.count - 1, piece.contains(".") {
                     guard let v4 = parseV4(piece) else { return nil }
                     result.append(UInt16(v4[0]) << 8 | UInt16(v4[1]))
                     result.append(UInt16(v4[2]) << 8 | UInt16(v4[3]))
@@ -76,10 +77,10 @@ public enum IPAddress: Sendable, Hashable {
             }
             return result
         }
-        guard let head = groups(halves[0]) else { return nil }
+        guard let head = groups(halves[0], allowDottedTail: halves.count == 1) else { return nil }
         var all: [UInt16]
         if halves.count == 2 {
-            guard let tail = groups(halves[1]), head.count + tail.count <= 7 else { return nil }
+            guard let tail = groups(halves[1], allowDottedTail: true), head.count + tail.count <= 7 else { return nil }
             all = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
         } else {
             guard head.count == 8 else { return nil }

@@ -31,6 +31,10 @@ struct StreamFaults {
     private var resetAt: UInt64?
     /// When the timeout closes the connection.
     private var timeoutAt: UInt64?
+    /// Bytes already written when `limit_data` took effect: it counts from there.
+    private var limitBaseline: UInt64 = 0
+    /// Bytes already written when `reset` took effect: `after_bytes` counts from there.
+    private var resetBaseline: UInt64 = 0
     /// When the delayed FIN may pass.
     private(set) var finDueAt: UInt64?
 
@@ -46,7 +50,8 @@ struct StreamFaults {
 
     /// Adopts a new policy. State of a fault that stays (same id and parameters) is kept; a
     /// fault that is new starts now. Held latency bytes are released when latency goes away.
-    mutating func update(to newPolicy: StreamPolicy, now: UInt64, seed: UInt64, serial: UInt64, flow: Flow) {
+    /// `written` is the direction's byte count so far: byte-counting faults count from it.
+    mutating func update(to newPolicy: StreamPolicy, now: UInt64, written: UInt64, seed: UInt64, serial: UInt64, flow: Flow) {
         let old = policy
         policy = newPolicy
         let stream = PolicyCompiler.chunkStream(flow)
@@ -81,14 +86,18 @@ struct StreamFaults {
         }
         if newPolicy.reset != old.reset {
             resetAt = nil
-            if let reset = newPolicy.reset, reset.value.afterBytes == nil {
-                resetAt = now &+ reset.value.after.nanosecondsClamped
+            resetBaseline = written
+            if let reset = newPolicy.reset, reset.value.afterBytes == nil || reset.value.afterBytes == 0 {
+                resetAt = now.addingSaturating(reset.value.after.nanosecondsClamped)
             }
+        }
+        if newPolicy.limitData != old.limitData {
+            limitBaseline = written
         }
         if newPolicy.timeout != old.timeout {
             timeoutAt = nil
             if let timeout = newPolicy.timeout, timeout.value > .zero {
-                timeoutAt = now &+ timeout.value.nanosecondsClamped
+                timeoutAt = now.addingSaturating(timeout.value.nanosecondsClamped)
             }
         }
         if newPolicy.slowClose != old.slowClose, newPolicy.slowClose == nil {
@@ -108,7 +117,7 @@ struct StreamFaults {
             corruptionRNG = generator
         }
         if let latency = policy.latency, var generator = latencyRNG {
-            var releaseAt = now &+ latency.value.nextHoldNanoseconds(&generator)
+            var releaseAt = now.addingSaturating(latency.value.nextHoldNanoseconds(&generator))
             latencyRNG = generator
             if let last = marks.last, last.releaseAt > releaseAt { releaseAt = last.releaseAt }  // order is kept
             marks.append(Mark(start: totalKeptBefore, releaseAt: releaseAt))
@@ -143,10 +152,10 @@ struct StreamFaults {
             }
         }
         if let limit = policy.limitData {
-            allowance = min(allowance, max(0, limit.value - Int(written)))
+            allowance = min(allowance, max(0, limit.value - Int(written - limitBaseline)))
         }
         if let reset = policy.reset, let afterBytes = reset.value.afterBytes {
-            allowance = min(allowance, max(0, afterBytes - Int(written)))
+            allowance = min(allowance, max(0, afterBytes - Int(written - resetBaseline)))
         }
         if let resetAt { wake(at: resetAt) }
         if let timeoutAt { wake(at: timeoutAt) }
@@ -159,15 +168,16 @@ struct StreamFaults {
         if let slicer = policy.slicer {
             sliceRemaining -= count
             if sliceRemaining <= 0 {
-                nextSliceAt = now &+ slicer.value.delay.nanosecondsClamped
+                nextSliceAt = now.addingSaturating(slicer.value.delay.nanosecondsClamped)
                 if var generator = slicerRNG {
                     sliceRemaining = slicer.value.nextSliceSize(&generator)
                     slicerRNG = generator
                 }
             }
         }
-        if let reset = policy.reset, let afterBytes = reset.value.afterBytes, resetAt == nil, Int(written) >= afterBytes {
-            resetAt = now &+ reset.value.after.nanosecondsClamped
+        if let reset = policy.reset, let afterBytes = reset.value.afterBytes, resetAt == nil,
+           Int(written - resetBaseline) >= afterBytes {
+            resetAt = now.addingSaturating(reset.value.after.nanosecondsClamped)
         }
     }
 
@@ -175,7 +185,7 @@ struct StreamFaults {
     func verdict(written: UInt64, now: UInt64) -> Verdict {
         if let resetAt, now >= resetAt, let reset = policy.reset { return .reset(faultID: reset.faultID) }
         if let timeoutAt, now >= timeoutAt, let timeout = policy.timeout { return .close(faultID: timeout.faultID) }
-        if let limit = policy.limitData, Int(written) >= limit.value { return .close(faultID: limit.faultID) }
+        if let limit = policy.limitData, Int(written - limitBaseline) >= limit.value { return .close(faultID: limit.faultID) }
         return .none
     }
 
@@ -185,7 +195,7 @@ struct StreamFaults {
         // re-runs the relay).
         if policy.partitioned != nil { return false }
         guard let slowClose = policy.slowClose else { return true }
-        if finDueAt == nil { finDueAt = now &+ slowClose.value.nanosecondsClamped }
+        if finDueAt == nil { finDueAt = now.addingSaturating(slowClose.value.nanosecondsClamped) }
         if now >= finDueAt! { return true }
         wake(at: finDueAt!)
         return false
@@ -249,5 +259,13 @@ struct MarkQueue {
     mutating func removeAll() {
         storage.removeAll(keepingCapacity: true)
         head = 0
+    }
+}
+
+extension UInt64 {
+    /// `self + other`, or `.max` on overflow (deadlines far in the future stay far).
+    func addingSaturating(_ other: UInt64) -> UInt64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? .max : sum
     }
 }

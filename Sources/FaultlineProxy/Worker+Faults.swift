@@ -88,18 +88,20 @@ extension Worker {
         }
         connection.policy = policy
         connection.up.faults = updated(
-            connection.up.faults, to: policy.upstream, now: loop.now, serial: connection.serial, flow: .upstream)
+            connection.up.faults, to: policy.upstream, now: loop.now, written: connection.up.bytesOut,
+            serial: connection.serial, flow: .upstream)
         connection.down.faults = updated(
-            connection.down.faults, to: policy.downstream, now: loop.now, serial: connection.serial, flow: .downstream)
+            connection.down.faults, to: policy.downstream, now: loop.now, written: connection.down.bytesOut,
+            serial: connection.serial, flow: .downstream)
     }
 
     /// A direction's fault state under a new policy: nil when no fault acts on it any more.
     private func updated(
-        _ box: StreamFaultsBox?, to policy: StreamPolicy, now: UInt64, serial: UInt64, flow: Flow
+        _ box: StreamFaultsBox?, to policy: StreamPolicy, now: UInt64, written: UInt64, serial: UInt64, flow: Flow
     ) -> StreamFaultsBox? {
         if policy.isEmpty { return nil }
         let box = box ?? StreamFaultsBox()
-        box.state.update(to: policy, now: now, seed: plan.seed, serial: serial, flow: flow)
+        box.state.update(to: policy, now: now, written: written, seed: plan.seed, serial: serial, flow: flow)
         return box
     }
 

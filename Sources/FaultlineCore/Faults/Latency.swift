@@ -14,13 +14,16 @@ public struct Latency: Sendable, Hashable {
     public func nextHoldNanoseconds(_ rng: inout DecisionRNG) -> UInt64 {
         let base = Double(delay.nanosecondsClamped)
         let spread = Double(jitter.nanosecondsClamped)
-        guard spread > 0 else { return UInt64(base) }
+        guard spread > 0 else { return delay.nanosecondsClamped }
         let offset: Double
         switch distribution {
         case .uniform: offset = (rng.nextUnit() * 2 - 1) * spread
         case .normal: offset = rng.nextNormal() * spread
         }
-        return UInt64(max(0, base + offset))
+        let hold = base + offset
+        if hold <= 0 { return 0 }
+        if hold >= 18_446_744_073_709_549_568 { return .max }  // the largest double below 2^64
+        return UInt64(hold)
     }
 }
 
