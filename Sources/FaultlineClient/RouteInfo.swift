@@ -1,0 +1,65 @@
+public import FaultlineConfig
+public import FaultlineCore
+
+/// A route as the daemon reports it: its config entry, the address it actually listens on, and
+/// where it came from.
+public struct RouteInfo: Sendable, Hashable {
+    /// Where a route was defined.
+    public enum Origin: String, Sendable, Hashable {
+        /// The config file.
+        case config
+        /// The control API (`addRoute`).
+        case runtime
+    }
+
+    /// The route as configured (`listen` may have port 0).
+    public var spec: RouteSpec
+    /// The address the listener is bound to, port 0 resolved; nil while the route is disabled.
+    public var bound: Endpoint?
+    /// Where the route was defined.
+    public var origin: Origin
+
+    /// A route from its parts.
+    public init(spec: RouteSpec, bound: Endpoint?, origin: Origin) {
+        self.spec = spec
+        self.bound = bound
+        self.origin = origin
+    }
+
+    /// The route's name.
+    public var name: String { spec.name }
+
+    /// Whether the route is listening.
+    public var enabled: Bool { spec.enabled }
+
+    /// Reads one route object of `GET /v1/routes`.
+    /// - Throws: `FaultlineClientError` of kind `.invalidResponse` naming the member that is
+    ///   missing or malformed.
+    public init(json: JSONValue) throws(FaultlineClientError) {
+        let reader = try AnswerReader(json, what: "a route")
+        let name = try reader.string("name")
+        func endpoint(_ key: String) throws(FaultlineClientError) -> Endpoint? {
+            guard let text = try reader.optionalString(key) else { return nil }
+            guard let endpoint = Endpoint(parsing: text) else {
+                throw .invalidResponse("\"\(key)\" of route \(name) is not host:port: \(text)")
+            }
+            return endpoint
+        }
+        guard let listen = try endpoint("listen") else { throw .invalidResponse("route \(name) has no \"listen\"") }
+        guard let upstream = try endpoint("upstream") else { throw .invalidResponse("route \(name) has no \"upstream\"") }
+        let protocolName = try reader.string("protocol")
+        guard let protocolKind = RouteProtocol(rawValue: protocolName) else {
+            throw .invalidResponse("route \(name) has unknown protocol \"\(protocolName)\"")
+        }
+        let originName = try reader.string("origin")
+        guard let origin = Origin(rawValue: originName) else {
+            throw .invalidResponse("route \(name) has unknown origin \"\(originName)\"")
+        }
+        spec = RouteSpec(
+            name: name, listen: listen, upstream: upstream, protocolKind: protocolKind,
+            from: try reader.optionalString("from"), to: try reader.optionalString("to"), enabled: try reader.bool("enabled")
+        )
+        bound = try endpoint("bound")
+        self.origin = origin
+    }
+}

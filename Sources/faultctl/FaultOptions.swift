@@ -1,0 +1,57 @@
+import ArgumentParser
+import FaultlineClient
+
+/// The envelope every fault shares (SPEC §3): id, routes, direction, probability.
+///
+/// Values go to the daemon as given: it validates them with the config's decoder and answers
+/// 422 naming the parameter (exit 1), so faultctl and the config file accept exactly the same.
+struct FaultOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("A route the fault applies to; repeat for several (default: every route, \"*\").", valueName: "name"))
+    var route: [String] = []
+
+    @Option(help: ArgumentHelp("upstream (client→service), downstream (service→client) or both (default).", valueName: "direction"))
+    var direction: String?
+
+    @Option(help: ArgumentHelp("Chance, 0…1, that the fault applies to a connection (default 1).", valueName: "p"))
+    var probability: Double?
+
+    @Option(help: ArgumentHelp("The fault's id (default: generated as <type>-<n>).", valueName: "id"))
+    var id: String?
+
+    /// The fault object: `id`, `type`, `route`, `direction`, `probability`, then `parameters`
+    /// (nil values left out, so the daemon's defaults apply).
+    func body(type: String, _ parameters: [(String, JSONValue?)]) -> JSONValue {
+        var object = JSONObject()
+        if let id { object["id"] = .string(id) }
+        object["type"] = .string(type)
+        if route.count == 1 {
+            object["route"] = .string(route[0])
+        } else if route.count > 1 {
+            object["route"] = .array(route.map { .string($0) })
+        }
+        if let direction { object["direction"] = .string(direction) }
+        if let probability { object["probability"] = .double(probability) }
+        for (key, value) in parameters { object[key] = value }
+        return .object(object)
+    }
+}
+
+/// A fault type's subcommand of `faultctl apply`: builds the fault object and posts it.
+protocol ApplyFaultCommand: ParsableCommand {
+    var fault: FaultOptions { get }
+    var global: GlobalOptions { get }
+    /// The fault object to post.
+    func body() -> JSONValue
+}
+
+extension ApplyFaultCommand {
+    func run() throws {
+        try ApplyCommand.post([body()], global)
+    }
+}
+
+/// `.string(text)` for a given flag, nil for one left out.
+func string(_ text: String?) -> JSONValue? { text.map { .string($0) } }
+
+/// `.integer(n)` for a given flag, nil for one left out.
+func integer(_ number: Int?) -> JSONValue? { number.map { .integer(Int64($0)) } }

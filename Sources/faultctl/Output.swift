@@ -1,0 +1,124 @@
+import FaultlineClient
+import Glibc
+
+/// Everything faultctl prints: stdout for results, stderr for errors, tables for people.
+enum Output {
+    /// Writes `text` and a newline to stdout.
+    static func line(_ text: String = "") {
+        write(text + "\n")
+    }
+
+    /// Writes `text` to stdout as is, unbuffered (so journal --follow into a pipe shows each
+    /// event at once).
+    static func write(_ text: String) {
+        writeAll(STDOUT_FILENO, text)
+    }
+
+    /// Writes a body that already ends with a newline (the daemon's JSON) unchanged; adds one
+    /// otherwise.
+    static func raw(_ text: String) {
+        write(text.hasSuffix("\n") || text.isEmpty ? text : text + "\n")
+    }
+
+    /// Writes `text` and a newline to stderr.
+    static func error(_ text: String) {
+        writeAll(STDERR_FILENO, text.hasSuffix("\n") ? text : text + "\n")
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return  // a closed pipe (faultctl … | head): nothing more to say
+            }
+            offset += written
+        }
+    }
+
+    /// Columns padded to their widest cell, two spaces apart; the last column is not padded.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count { widths[index] = max(widths[index], cell.count) }
+        }
+        var text = ""
+        for row in [header] + rows {
+            var line = ""
+            for (index, cell) in row.enumerated() {
+                if index == row.count - 1 {
+                    line += cell
+                } else {
+                    line += cell + String(repeating: " ", count: widths[index] - cell.count + 2)
+                }
+            }
+            while line.hasSuffix(" ") { line.removeLast() }
+            text += line + "\n"
+        }
+        return text
+    }
+
+    /// A JSON value as a table cell: strings unquoted, `null` as `-`, numbers without a
+    /// needless `.0`, anything else as compact JSON.
+    static func cell(_ value: JSONValue?) -> String {
+        switch value {
+        case nil, .null?: return "-"
+        case .string(let text)?: return text
+        case .double(let number)?:
+            return number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case let value?: return JSONWriter.render(value)
+        }
+    }
+
+    /// The faults table: id, type, route, direction, probability, then the type's parameters as
+    /// `key=value`.
+    static func faultsTable(_ faults: [JSONValue]) -> String {
+        let common: Set<String> = ["id", "type", "route", "direction", "probability"]
+        let rows = faults.map { fault -> [String] in
+            let object = fault.objectValue ?? JSONObject()
+            let route: String
+            if let names = object["route"]?.arrayValue {
+                route = names.map { cell($0) }.joined(separator: ",")
+            } else {
+                route = cell(object["route"])
+            }
+            let parameters = object.members.filter { !common.contains($0.key) }.map { member -> String in
+                if member.key == "groups", let groups = member.value.arrayValue {
+                    return "groups=" + groups.map { ($0.arrayValue ?? []).map { cell($0) }.joined(separator: ",") }.joined(separator: "/")
+                }
+                return "\(member.key)=\(cell(member.value))"
+            }
+            return [
+                cell(object["id"]), cell(object["type"]), route, cell(object["direction"]), cell(object["probability"]),
+                parameters.joined(separator: " "),
+            ]
+        }
+        return table(["ID", "TYPE", "ROUTE", "DIRECTION", "PROBABILITY", "PARAMETERS"], rows)
+    }
+
+    /// The routes table.
+    static func routesTable(_ routes: [RouteInfo]) -> String {
+        let rows = routes.map { route in
+            [
+                route.name, route.spec.listen.description, route.bound?.description ?? "-", route.spec.upstream.description,
+                route.spec.protocolKind.rawValue, route.spec.from ?? "-", route.spec.to ?? "-",
+                route.enabled ? "yes" : "no", route.origin.rawValue,
+            ]
+        }
+        return table(["NAME", "LISTEN", "BOUND", "UPSTREAM", "PROTOCOL", "FROM", "TO", "ENABLED", "ORIGIN"], rows)
+    }
+
+    /// `key  value` lines, keys padded to the longest.
+    static func pairs(_ rows: [(String, String)]) -> String {
+        let width = rows.map(\.0.count).max() ?? 0
+        return rows.map { $0.0 + String(repeating: " ", count: width - $0.0.count + 2) + $0.1 + "\n" }.joined()
+    }
+
+    /// A JSON object as `key  value` lines (nested values as compact JSON); other values as JSON.
+    static func keyValues(_ value: JSONValue) -> String {
+        guard let object = value.objectValue else { return JSONWriter.render(value) + "\n" }
+        return pairs(object.members.map { ($0.key, cell($0.value)) })
+    }
+}
