@@ -7,7 +7,7 @@ public import FaultlineSystem
 public enum ControlListenerKind: Sendable, Hashable {
     /// The Unix socket: the whole `/v1` API and `/metrics`.
     case unix
-    /// `control.http_listen`: the same, plus (later) Toxiproxy's routes.
+    /// `control.http_listen`: the same, plus Toxiproxy's API.
     case tcp
     /// `metrics_listen`: `GET /metrics` only.
     case metrics
@@ -21,27 +21,33 @@ public enum ControlListenerKind: Sendable, Hashable {
 public final class ControlService {
     /// The state in force.
     public private(set) var state: ControlState
-    private let dataPlane: any DataPlane
-    private let journal: Journal
+    /// The schedule runner's state machine; nil without a schedule (see `ControlService+Schedule`).
+    var schedule: ScheduleStateMachine?
+    let dataPlane: any DataPlane
+    let journal: Journal
     private let registry: MetricsRegistry
-    private let metrics: ControlMetrics
+    let metrics: ControlMetrics
     private let configPath: String
     private let version: String
-    private let log: Logger
-    private let monotonicClock: () -> UInt64
+    let log: Logger
+    let monotonicClock: () -> UInt64
+    /// CLOCK_REALTIME nanoseconds, for a schedule's RFC 3339 start and the wall times it shows.
+    let realtimeClock: () -> UInt64
     private let loadConfig: (String) -> Result<DaemonConfig, ConfigErrors>
     private let startedAt: UInt64
     private let toxiproxy = ToxiproxyCompatibility()
 
     /// A service for `config` (loaded from `configPath`), with no plan in force until `start()`.
     /// - Parameters:
-    ///   - monotonicClock: CLOCK_MONOTONIC nanoseconds, for uptime.
+    ///   - monotonicClock: CLOCK_MONOTONIC nanoseconds, for uptime and the schedule.
     ///   - loadConfig: reads and decodes the config file (reload).
+    ///   - realtimeClock: CLOCK_REALTIME nanoseconds, for the schedule's wall times.
     public init(
         config: DaemonConfig, configPath: String, dataPlane: any DataPlane, journal: Journal,
         registry: MetricsRegistry, metrics: ControlMetrics, version: String, log: Logger,
         monotonicClock: @escaping () -> UInt64 = { Linux.monotonicNanoseconds() },
-        loadConfig: @escaping (String) -> Result<DaemonConfig, ConfigErrors> = { ConfigLoader.load(path: $0) }
+        loadConfig: @escaping (String) -> Result<DaemonConfig, ConfigErrors> = { ConfigLoader.load(path: $0) },
+        realtimeClock: @escaping () -> UInt64 = { Linux.realtimeNanoseconds() }
     ) {
         state = ControlState(config: config)
         self.dataPlane = dataPlane
@@ -52,17 +58,21 @@ public final class ControlService {
         self.version = version
         self.log = log
         self.monotonicClock = monotonicClock
+        self.realtimeClock = realtimeClock
         self.loadConfig = loadConfig
         startedAt = monotonicClock()
     }
 
-    /// Puts the config's plan in force and journals `daemon.started`.
+    /// Puts the config's plan in force, journals `daemon.started`, then loads the config's
+    /// schedule (starting it when its `start` is `on_load`).
     /// - Throws: whatever the data plane throws (a route that cannot listen).
     public func start() throws {
         let applied = try dataPlane.apply(state.nextPlan())
         state = state.committed(applied: applied)
         metrics.update(activeFaults: state.faults.map(\.spec))
+        metrics.update(partitionLinksBlocked: state.partitionLinksBlocked)
         journal.record(ControlEvents.daemonStarted(version: version, seed: state.config.seed, workers: dataPlane.workerCount))
+        if let spec = state.config.schedule { loadSchedule(spec) }
     }
 
     /// Answers one request.
@@ -73,7 +83,7 @@ public final class ControlService {
             return .notFound("only GET /metrics is served here")
         }
         if listener == .tcp, let first = segments.first, ToxiproxyCompatibility.ownsPath(first) {
-            return toxiproxy.handle(request)
+            return toxiproxy.handle(request, state: { self.state }, perform: { self.perform($0) })
         }
         if segments == ["v1", "journal"] {
             guard method == "GET" else { return .methodNotAllowed(method, path: request.path, allowed: ["GET"]) }
@@ -117,7 +127,7 @@ public final class ControlService {
             switch method {
             case "GET":
                 guard let fault = state.fault(id: id) else { return .notFound("no fault with id \"\(id)\"") }
-                return .json(200, FaultEncoder.encode(fault.spec))
+                return .json(200, state.faultJSON(fault.spec))
             case "DELETE": return perform(state.clearFault(id: id))
             default: return .methodNotAllowed(method, path: request.path, allowed: ["GET", "DELETE"])
             }
@@ -125,22 +135,24 @@ public final class ControlService {
             guard method == "POST" else { return .methodNotAllowed(method, path: request.path, allowed: ["POST"]) }
             return reload()
         case ["v1", "partitions"]:
-            guard method == "POST" || method == "DELETE" else {
-                return .methodNotAllowed(method, path: request.path, allowed: ["POST", "DELETE"])
+            switch method {
+            case "POST": return perform(state.applyPartition(body: request.body))
+            case "DELETE": return perform(state.healPartitions())
+            default: return .methodNotAllowed(method, path: request.path, allowed: ["POST", "DELETE"])
             }
-            return .notImplemented(method, request.path)
         case ["v1", "report"]:
             guard method == "GET" else { return .methodNotAllowed(method, path: request.path, allowed: ["GET"]) }
             return .notImplemented(method, request.path)
         case ["v1", "schedule"]:
-            guard method == "GET" || method == "PUT" else {
-                return .methodNotAllowed(method, path: request.path, allowed: ["GET", "PUT"])
+            switch method {
+            case "GET": return .json(200, scheduleJSON(withSpec: true))
+            case "PUT": return replaceSchedule(body: request.body)
+            default: return .methodNotAllowed(method, path: request.path, allowed: ["GET", "PUT"])
             }
-            return .notImplemented(method, request.path)
         case _ where segments.count == 3 && segments[0] == "v1" && segments[1] == "schedule"
             && ["start", "stop", "pause", "resume"].contains(segments[2]):
             guard method == "POST" else { return .methodNotAllowed(method, path: request.path, allowed: ["POST"]) }
-            return .notImplemented(method, request.path)
+            return scheduleCommand(segments[2])
         default:
             return .notFound("no endpoint \(request.path)")
         }
@@ -158,6 +170,9 @@ public final class ControlService {
             for key in state.restartOnlyChanges(config) {
                 log.warning("config.reload_ignored", ["key": key, "reason": "takes effect on restart"])
             }
+            if config.schedule != state.config.schedule {
+                log.warning("config.reload_ignored", ["key": "schedule", "reason": "replace it with PUT /v1/schedule"])
+            }
             let response = perform(state.reload(to: config, path: configPath))
             if response.status == 200 {
                 log.info("config.reloaded", ["path": configPath, "routes": "\(state.routes.count)", "faults": "\(state.faults.count)"])
@@ -172,14 +187,19 @@ public final class ControlService {
     private var environment: ControlEnvironment {
         ControlEnvironment(
             version: version, uptime: .nanoseconds(Int64(monotonicClock() &- startedAt)),
-            workers: dataPlane.workerCount, openConnections: dataPlane.openConnections
+            workers: dataPlane.workerCount, openConnections: dataPlane.openConnections,
+            schedule: scheduleJSON(withSpec: false)
         )
     }
 
-    private func perform(_ outcome: ControlOutcome) -> ControlResponse {
+    /// Carries out a transition and brings the metrics and the schedule's bookkeeping up to date.
+    func perform(_ outcome: ControlOutcome) -> ControlResponse {
         let response = state.perform(outcome, on: dataPlane, journal: journal)
         if case .change = outcome {
             metrics.update(activeFaults: state.faults.map(\.spec))
+            metrics.update(partitionLinksBlocked: state.partitionLinksBlocked)
+            // A fault cleared by the API (or a reload) is no longer the schedule's to clear.
+            schedule?.retain(active: Set(state.faults.map(\.spec.id)))
         }
         return response
     }
