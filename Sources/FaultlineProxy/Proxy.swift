@@ -39,6 +39,9 @@ public final class Proxy: Sendable {
         /// Per route: the address the config names and the one actually bound (port 0 resolved).
         var listening: [String: (configured: Endpoint, bound: Endpoint)] = [:]
         var plan: FaultPlan?
+        /// Per route: the connection numbering every worker shares (kept while the route exists,
+        /// so serials continue across plans).
+        var routeShared: [String: RouteShared] = [:]
     }
 
     /// Starts `workers` threads (0 = one per core) with no routes. `events` receives
@@ -48,7 +51,6 @@ public final class Proxy: Sendable {
         workerCount = count
         self.metrics = metrics
         self.log = log
-        let routeShared: [String: RouteShared] = [:]
         let started = Mutex<[Int: Mailbox<WorkerMessage>]>([:])
         let failures = Mutex<[SystemError]>([])
         let ready = CountdownLatch(count: count)
@@ -65,7 +67,7 @@ public final class Proxy: Sendable {
                     return
                 }
                 let worker = Worker(
-                    index: index, plan: initial, metrics: metrics, limits: limits, routeShared: routeShared, log: log,
+                    index: index, plan: initial, metrics: metrics, limits: limits, log: log,
                     events: events)
                 started.withLock { $0[index] = loop.mailbox }
                 ready.countDown()
@@ -121,13 +123,18 @@ public final class Proxy: Sendable {
             }
             let liveNames = Set(plan.routes.filter(\.spec.enabled).map(\.spec.name))
             listening = listening.filter { liveNames.contains($0.key) }
+            var shared: [String: RouteShared] = [:]
+            for route in plan.routes {
+                shared[route.spec.name] = state.routeShared[route.spec.name] ?? RouteShared()
+            }
             let ack = CountdownLatch(count: workerCount)
             for (index, mailbox) in mailboxes.enumerated() {
-                mailbox.post(.plan(effective, handoffs[index], ack))
+                mailbox.post(.plan(effective, handoffs[index], shared, ack))
             }
             guard ack.wait(timeoutNanoseconds: 10_000_000_000) else { throw ProxyError.workerTimeout }
             state.listening = listening
             state.plan = effective
+            state.routeShared = shared
             for name in fresh {
                 log.info("route.listening", ["route": name, "address": "\(listening[name]!.bound)"])
             }

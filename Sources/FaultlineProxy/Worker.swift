@@ -75,7 +75,6 @@ final class Worker: EventLoopDelegate {
     private(set) var plan: FaultPlan
     var routes: [String: Route] = [:]
     private var counters: [String: RouteCounters] = [:]
-    private var routeShared: [String: RouteShared]
 
     var listeners: [Listener?] = []
     var readyListeners: [UInt32] = []
@@ -92,7 +91,7 @@ final class Worker: EventLoopDelegate {
     var draining = false
 
     init(
-        index: Int, plan: FaultPlan, metrics: ProxyMetrics, limits: SharedLimits, routeShared: [String: RouteShared],
+        index: Int, plan: FaultPlan, metrics: ProxyMetrics, limits: SharedLimits,
         log: Logger, events: (any EventSink)?
     ) {
         self.events = events
@@ -100,7 +99,6 @@ final class Worker: EventLoopDelegate {
         self.plan = plan
         self.metrics = metrics
         self.limits = limits
-        self.routeShared = routeShared
         self.log = log
         pool = BufferPool(bufferSize: plan.limits.bufferBytes)
         wakeBudget = max(4 * plan.limits.bufferBytes, 1 << 20)
@@ -146,8 +144,8 @@ final class Worker: EventLoopDelegate {
     func loop(_ loop: EventLoop<Worker>, received messages: [WorkerMessage]) {
         for message in messages {
             switch message {
-            case .plan(let plan, let handoff, let ack):
-                install(loop, plan: plan, handoff: handoff)
+            case .plan(let plan, let handoff, let shared, let ack):
+                install(loop, plan: plan, handoff: handoff, shared: shared)
                 ack.countDown()
             case .drain:
                 draining = true
@@ -188,7 +186,7 @@ final class Worker: EventLoopDelegate {
 
     /// Swaps in a new plan: listeners of removed or disabled routes close (with their
     /// connections), new listeners start, open connections are re-planned.
-    func install(_ loop: EventLoop<Worker>, plan newPlan: FaultPlan, handoff: ListenerHandoff) {
+    func install(_ loop: EventLoop<Worker>, plan newPlan: FaultPlan, handoff: ListenerHandoff, shared: [String: RouteShared]) {
         plan = newPlan
         limits.maxConnections.store(newPlan.limits.maxConnections, ordering: .relaxed)
         var newRoutes: [String: Route] = [:]
@@ -196,9 +194,7 @@ final class Worker: EventLoopDelegate {
             let name = routePlan.spec.name
             let counters = self.counters[name] ?? RouteCounters(route: name, worker: index, metrics: metrics)
             self.counters[name] = counters
-            let shared = routeShared[name] ?? RouteShared()
-            routeShared[name] = shared
-            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: shared)
+            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: shared[name] ?? RouteShared())
         }
         routes = newRoutes
 
@@ -225,7 +221,6 @@ final class Worker: EventLoopDelegate {
         }
     }
 
-    func routeShared(_ name: String) -> RouteShared? { routeShared[name] }
 
     // MARK: Listeners
 

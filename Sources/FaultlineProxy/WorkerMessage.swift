@@ -4,8 +4,9 @@ import Synchronization
 
 /// What the control side tells a worker.
 enum WorkerMessage: Sendable {
-    /// Run this plan; take the listeners handed over; count down `ack` once it is in force.
-    case plan(FaultPlan, ListenerHandoff, CountdownLatch)
+    /// Run this plan; take the listeners handed over; number connections with the shared
+    /// per-route state; count down `ack` once it is in force.
+    case plan(FaultPlan, ListenerHandoff, [String: RouteShared], CountdownLatch)
     /// Stop accepting; keep relaying open connections.
     case drain
     /// Close everything and leave the loop.

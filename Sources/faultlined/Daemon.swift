@@ -57,7 +57,7 @@ final class Daemon {
 
         let proxy: Proxy
         do {
-            proxy = try Proxy(workers: config.workers, metrics: metrics, log: log)
+            proxy = try Proxy(workers: config.workers, metrics: metrics, log: log, events: journal)
         } catch {
             log.error("daemon.start_failed", ["error": "\(error)"])
             return 1

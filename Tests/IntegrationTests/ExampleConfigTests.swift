@@ -1,0 +1,45 @@
+import FaultlineTestSupport
+import Foundation
+import XCTest
+
+/// Every file in `Config/examples` passes `faultlined --check-config`, and there is one example
+/// per fault type, whose faults are of that type.
+final class ExampleConfigTests: XCTestCase {
+    private static let examples = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Config/examples")
+
+    private static let faultTypes = [
+        "latency", "bandwidth", "slicer", "blackhole", "stall", "reset", "timeout", "limit_data",
+        "slow_close", "refuse", "connect_delay", "corrupt", "partition",
+    ]
+
+    func testEveryExamplePassesCheckConfig() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.examples.path)
+            .filter { $0.hasSuffix(".json") }.sorted()
+        XCTAssertGreaterThanOrEqual(files.count, Self.faultTypes.count)
+        for file in files {
+            let path = Self.examples.appendingPathComponent(file).path
+            let result = try DaemonProcess.checkConfig(path: path)
+            XCTAssertEqual(result.status, 0, "\(file): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "\(path): ok\n")
+            XCTAssertEqual(result.stderr, "")
+        }
+    }
+
+    func testOneExamplePerFaultType() throws {
+        for type in Self.faultTypes {
+            let path = Self.examples.appendingPathComponent("\(type).json").path
+            guard let data = FileManager.default.contents(atPath: path) else {
+                XCTFail("missing \(path)")
+                continue
+            }
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let faults = object?["faults"] as? [[String: Any]] ?? []
+            XCTAssertFalse(faults.isEmpty, "\(type).json has no faults")
+            for fault in faults {
+                XCTAssertEqual(fault["type"] as? String, type, "\(type).json")
+            }
+        }
+    }
+}
