@@ -1,4 +1,4 @@
-public import FaultlineSystem
+import FaultlineSystem
 import Synchronization
 
 /// The only door into a loop from another thread: post a message, wake the loop.

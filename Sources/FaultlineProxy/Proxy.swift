@@ -1,6 +1,6 @@
 public import FaultlineCore
 import FaultlineLoop
-public import FaultlineMetrics
+import FaultlineMetrics
 public import FaultlineSystem
 import Synchronization
 

@@ -17,6 +17,7 @@ public struct FileDescriptor: ~Copyable, Sendable {
 
     /// Lends the raw descriptor to `body`; it must not be closed or kept.
     @inlinable
+    @discardableResult
     public func withUnsafeHandle<R, E: Error>(_ body: (CInt) throws(E) -> R) throws(E) -> R {
         try body(rawValue)
     }

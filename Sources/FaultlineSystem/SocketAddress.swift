@@ -105,6 +105,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    @discardableResult
     internal func withSockAddr<R, E: Error>(_ body: (UnsafePointer<sockaddr>, socklen_t) throws(E) -> R) throws(E) -> R {
         var copy = storage
         return try withUnsafeMutablePointer(to: &copy) { (pointer) throws(E) -> R in
