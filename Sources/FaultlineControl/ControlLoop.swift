@@ -37,6 +37,8 @@ final class ControlLoop: EventLoopDelegate {
 
     /// Listener tags have the top bit set; connection tags are connection ids.
     private static let listenerTagBit: UInt64 = 1 << 63
+    /// The timer tag of the schedule runner.
+    private static let scheduleTimerTag: UInt64 = 1 << 62
 
     private let settings: Settings
     private let log: Logger
@@ -48,6 +50,9 @@ final class ControlLoop: EventLoopDelegate {
     private var nextConnectionID: UInt64 = 1
     private var unixSocketPath: String?
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    /// The schedule deadline a timer was last set for (timers cannot be cancelled: one that fires
+    /// for a deadline that moved finds nothing due and is ignored).
+    private var scheduleTimerDeadline: UInt64?
 
     init(settings: Settings) {
         self.settings = settings
@@ -70,6 +75,7 @@ final class ControlLoop: EventLoopDelegate {
         } catch {
             throw .initialPlan("\(error)")
         }
+        armScheduleTimer(loop)
         var addresses = ControlServer.Addresses()
         let control = settings.config.control
         if let path = control.unixSocket {
@@ -88,6 +94,14 @@ final class ControlLoop: EventLoopDelegate {
             log.info("metrics.listening", ["address": "\(bound)"])
         }
         return addresses
+    }
+
+    /// Sets a timer for the schedule's next deadline (timerfd, so a step lands within a few
+    /// milliseconds of its due time), unless one is set for it already.
+    private func armScheduleTimer(_ loop: EventLoop<ControlLoop>) {
+        guard let deadline = service.scheduleDeadline, deadline != scheduleTimerDeadline else { return }
+        loop.schedule(at: deadline, tag: Self.scheduleTimerTag)
+        scheduleTimerDeadline = deadline
     }
 
     func closeEverything(_ loop: EventLoop<ControlLoop>) {
@@ -185,6 +199,12 @@ final class ControlLoop: EventLoopDelegate {
     }
 
     func loop(_ loop: EventLoop<ControlLoop>, timerFired tag: UInt64) {
+        if tag == Self.scheduleTimerTag {
+            if let deadline = scheduleTimerDeadline, deadline <= loop.now { scheduleTimerDeadline = nil }
+            service.scheduleTick()
+            armScheduleTimer(loop)
+            return
+        }
         guard let connection = connections[tag], connection.deadline != 0, connection.deadline <= loop.now else { return }
         switch connection.deadlineKind {
         case .idle, .linger:
@@ -208,6 +228,7 @@ final class ControlLoop: EventLoopDelegate {
             case .reload(let ticket):
                 let response = service.reload()
                 settings.snapshot.publish(service.state.config)
+                armScheduleTimer(loop)
                 ticket.complete(response)
             case .stop:
                 closeEverything(loop)
@@ -348,6 +369,7 @@ final class ControlLoop: EventLoopDelegate {
                 let body = connection.body
                 connection.body = []
                 let response = answer(head, body: body, connection)
+                armScheduleTimer(loop)
                 let keepAlive = head.keepAlive && connection.refusedUID == nil
                 respond(connection, response, keepAlive: keepAlive, loop)
                 if keepAlive {

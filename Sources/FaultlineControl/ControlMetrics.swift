@@ -6,6 +6,8 @@ import Synchronization
 /// `faultline_schedule_steps_total` and `faultline_partition_links_blocked`.
 public final class ControlMetrics: Sendable {
     private let activeByType = Mutex<[String: Int]>([:])
+    private let scheduleSteps = Atomic<UInt64>(0)
+    private let linksBlocked = Atomic<Int>(0)
 
     public init() {}
 
@@ -18,13 +20,22 @@ public final class ControlMetrics: Sendable {
             // Every known type is listed, zeros included, so dashboards need no absent() juggling.
             return FaultKind.typeNames.map { Sample(labelValues: [$0], value: .signed(Int64(counts[$0] ?? 0))) }
         })
-        // The schedule runner and partitions are not built yet: these report 0 until they are.
         registry.register(Collector.single(
             name: "faultline_schedule_steps_total", help: "Schedule steps carried out.", type: .counter
-        ) { .unsigned(0) })
+        ) { [self] in .unsigned(self.scheduleSteps.load(ordering: .relaxed)) })
         registry.register(Collector.single(
             name: "faultline_partition_links_blocked", help: "Route links blocked by partitions now.", type: .gauge
-        ) { .signed(0) })
+        ) { [self] in .signed(Int64(self.linksBlocked.load(ordering: .relaxed))) })
+    }
+
+    /// Counts one schedule step carried out (an apply, a clear, or the clear at the end of `for`).
+    public func recordScheduleStep() {
+        scheduleSteps.add(1, ordering: .relaxed)
+    }
+
+    /// Records the links the plan in force blocks (`FaultPlan.partitionLinksBlocked`).
+    public func update(partitionLinksBlocked count: Int) {
+        linksBlocked.store(count, ordering: .relaxed)
     }
 
     /// Records the faults now in force.

@@ -1,5 +1,5 @@
 import FaultlineConfig
-import FaultlineCore
+public import FaultlineCore
 
 /// Fault transitions: `POST /v1/faults`, `DELETE /v1/faults/{id}`, `DELETE /v1/faults`.
 extension ControlState {
@@ -8,11 +8,14 @@ extension ControlState {
     /// A fault without `id` gets `<type>-<n>`, skipping ids in use. 400 for a body that is not
     /// JSON, 422 `invalid_fault` with every problem, 409 `fault_exists` for an id in use.
     public func applyFault(body: [UInt8]) -> ControlOutcome {
-        let value: JSONValue
         switch ControlBody.parse(body, invalidCode: "invalid_fault") {
-        case .success(let parsed): value = parsed
+        case .success(let value): return applyFault(value)
         case .failure(let failure): return .reply(failure.response)
         }
+    }
+
+    /// `applyFault(body:)` on an already parsed body (also the door of `POST /v1/partitions`).
+    func applyFault(_ value: JSONValue) -> ControlOutcome {
         var number = nextGeneratedFaultNumber
         var generated = false
         let decoded = FaultDecoder.decodeFault(value, path: "", knownRoutes: Set(routes.map(\.spec.name)), generatedID: { type in
@@ -21,28 +24,55 @@ extension ControlState {
             defer { number += 1 }
             return "\(type)-\(number)"
         })
-        let spec: FaultSpec
         switch decoded {
-        case .success(let fault): spec = fault
+        case .success(let spec):
+            var outcome = applying(spec)
+            if generated, case .change(var change) = outcome {
+                change.proposed.nextGeneratedFaultNumber = number
+                outcome = .change(change)
+            }
+            return outcome
+        case .failure(let errors):
+            return .reply(.invalid(code: "invalid_fault", errors))
+        }
+    }
+
+    /// Puts a decoded fault in force, after the API's fault and the schedule's steps alike.
+    ///
+    /// A partition generator is resolved here, once, from the seed over the node names known now,
+    /// and stored resolved, so later plans do not draw again. 422 `invalid_fault` for a partition
+    /// naming a node no route or `nodes` entry knows; 409 `fault_exists` for an id in use, unless
+    /// `replacing` (the schedule re-applying its own fault), which swaps the old one for the new.
+    /// - Parameter reason: the `reason` of the clear journaled when replacing.
+    public func applying(_ spec: FaultSpec, replacing: Bool = false, reason: String = "api") -> ControlOutcome {
+        let resolved: FaultSpec
+        switch resolvePartition(spec) {
+        case .success(let fault): resolved = fault
         case .failure(let errors): return .reply(.invalid(code: "invalid_fault", errors))
         }
-        if fault(id: spec.id) != nil {
-            return .reply(.error(409, code: "fault_exists", message: "a fault with id \"\(spec.id)\" is already active", path: "id"))
-        }
         var proposed = self
-        proposed.faults.append(ManagedFault(spec: spec, origin: .runtime))
-        if generated { proposed.nextGeneratedFaultNumber = number }
-        return .change(ControlChange(proposed: proposed, reply: .fault(id: spec.id, status: 201), events: [ControlEvents.faultApplied(spec)]))
+        var events: [JournalEvent] = []
+        if let index = faults.firstIndex(where: { $0.spec.id == spec.id }) {
+            guard replacing else {
+                return .reply(.error(409, code: "fault_exists", message: "a fault with id \"\(spec.id)\" is already active", path: "id"))
+            }
+            events.append(ControlEvents.cleared(faults[index].spec, reason: reason))
+            proposed.faults.remove(at: index)
+        }
+        proposed.faults.append(ManagedFault(spec: resolved, origin: .runtime))
+        events.append(ControlEvents.applied(resolved))
+        return .change(ControlChange(proposed: proposed, reply: .fault(id: spec.id, status: 201), events: events))
     }
 
     /// Clears one fault (from the file or the API).
-    public func clearFault(id: String) -> ControlOutcome {
+    /// - Parameter reason: journaled with `fault.cleared` / `partition.healed`.
+    public func clearFault(id: String, reason: String = "api") -> ControlOutcome {
         guard let index = faults.firstIndex(where: { $0.spec.id == id }) else {
             return .reply(.notFound("no fault with id \"\(id)\""))
         }
         var proposed = self
-        proposed.faults.remove(at: index)
-        return .change(ControlChange(proposed: proposed, reply: .noContent, events: [ControlEvents.faultCleared(id, reason: "api")]))
+        let removed = proposed.faults.remove(at: index)
+        return .change(ControlChange(proposed: proposed, reply: .noContent, events: [ControlEvents.cleared(removed.spec, reason: reason)]))
     }
 
     /// Clears every active fault. With none active it answers at once, without a new plan.
@@ -52,7 +82,7 @@ extension ControlState {
         var proposed = self
         proposed.faults.removeAll()
         return .change(ControlChange(
-            proposed: proposed, reply: .cleared(ids), events: ids.map { ControlEvents.faultCleared($0, reason: "clear_all") }
+            proposed: proposed, reply: .cleared(ids), events: faults.map { ControlEvents.cleared($0.spec, reason: "clear_all") }
         ))
     }
 }

@@ -27,7 +27,7 @@ extension ControlState {
 
     /// `{"faults": [...]}`, in apply order.
     public var faultsJSON: JSONValue {
-        ["faults": .array(faults.map { FaultEncoder.encode($0.spec) })]
+        ["faults": .array(faults.map { faultJSON($0.spec) })]
     }
 
     /// `GET /v1/status`.
@@ -41,8 +41,8 @@ extension ControlState {
         object["plan_version"] = .integer(Int64(planVersion))
         object["open_connections"] = .integer(Int64(environment.openConnections))
         object["routes"] = .array(routes.map(json))
-        object["faults"] = .array(faults.map { FaultEncoder.encode($0.spec) })
-        object["schedule"] = ["state": "none"]
+        object["faults"] = .array(faults.map { faultJSON($0.spec) })
+        object["schedule"] = environment.schedule
         return .object(object)
     }
 }
@@ -53,12 +53,15 @@ public struct ControlEnvironment: Sendable, Hashable {
     public var uptime: Duration
     public var workers: Int
     public var openConnections: Int
+    /// The schedule runner's summary (`{"state": "none"}` without a schedule).
+    public var schedule: JSONValue
 
-    public init(version: String, uptime: Duration, workers: Int, openConnections: Int) {
+    public init(version: String, uptime: Duration, workers: Int, openConnections: Int, schedule: JSONValue = ["state": "none"]) {
         self.version = version
         self.uptime = uptime
         self.workers = workers
         self.openConnections = openConnections
+        self.schedule = schedule
     }
 }
 

@@ -33,11 +33,13 @@ extension ControlState {
             return .json(status, json(route))
         case .fault(let id, let status):
             guard let fault = fault(id: id) else { return .notFound("no fault with id \"\(id)\"") }
-            return .json(status, FaultEncoder.encode(fault.spec))
+            return .json(status, faultJSON(fault.spec))
         case .noContent:
             return .noContent
         case .cleared(let ids):
             return .json(200, ["cleared": .array(ids.map { .string($0) })])
+        case .healed(let ids):
+            return .json(200, ["healed": .array(ids.map { .string($0) })])
         case .reloaded:
             return .json(200, [
                 "reloaded": true, "plan_version": .integer(Int64(planVersion)),

@@ -35,6 +35,10 @@ extension ControlState {
             return .reply(.error(409, code: "reload_conflict", message: first.message, path: first.path, errors: conflicts))
         }
 
+        // The file's partition generators resolve over the nodes the new config and the runtime
+        // routes name; one that resolves as before is unchanged (no events, no new draw).
+        let nodes = FaultPlan.nodeNames(routes: newConfig.routes + runtimeRoutes.map(\.spec), nodes: newConfig.nodes)
+        let newFileFaults = newConfig.faults.map { $0.resolvingPartitions(nodes: nodes, seed: newConfig.seed) }
         var events = [ControlEvents.configReloaded(path: path, routes: newConfig.routes.count, faults: newConfig.faults.count)]
         let oldFileRoutes = routes.filter { $0.origin == .config }.map(\.spec)
         for old in oldFileRoutes where !newConfig.routes.contains(old) {
@@ -44,17 +48,17 @@ extension ControlState {
             events.append(ControlEvents.routeAdded(new))
         }
         let oldFileFaults = faults.filter { $0.origin == .config }.map(\.spec)
-        for old in oldFileFaults where !newConfig.faults.contains(old) {
-            events.append(ControlEvents.faultCleared(old.id, reason: "reload"))
+        for old in oldFileFaults where !newFileFaults.contains(old) {
+            events.append(ControlEvents.cleared(old, reason: "reload"))
         }
-        for new in newConfig.faults where !oldFileFaults.contains(new) {
-            events.append(ControlEvents.faultApplied(new))
+        for new in newFileFaults where !oldFileFaults.contains(new) {
+            events.append(ControlEvents.applied(new))
         }
 
         var proposed = self
         proposed.config = newConfig
         proposed.routes = newConfig.routes.map { ManagedRoute(spec: $0, origin: .config) } + runtimeRoutes
-        proposed.faults = newConfig.faults.map { ManagedFault(spec: $0, origin: .config) } + runtimeFaults
+        proposed.faults = newFileFaults.map { ManagedFault(spec: $0, origin: .config) } + runtimeFaults
         return .change(ControlChange(proposed: proposed, reply: .reloaded, events: events))
     }
 

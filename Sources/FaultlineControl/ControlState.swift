@@ -47,6 +47,8 @@ public struct ControlState: Sendable, Hashable {
     public internal(set) var planVersion: UInt64
     /// Bound listen addresses (port 0 resolved) of the enabled routes in force.
     public internal(set) var boundAddresses: [String: Endpoint]
+    /// Directed route links the partitions of the plan in force block (`FaultPlan.partitionLinksBlocked`).
+    public internal(set) var partitionLinksBlocked: Int
     /// Number used for the next generated fault id.
     var nextGeneratedFaultNumber: Int
 
@@ -54,9 +56,10 @@ public struct ControlState: Sendable, Hashable {
     public init(config: DaemonConfig) {
         self.config = config
         routes = config.routes.map { ManagedRoute(spec: $0, origin: .config) }
-        faults = config.faults.map { ManagedFault(spec: $0, origin: .config) }
+        faults = Self.resolvingPartitions(config.faults, config: config).map { ManagedFault(spec: $0, origin: .config) }
         planVersion = 0
         boundAddresses = [:]
+        partitionLinksBlocked = 0
         nextGeneratedFaultNumber = 1
     }
 
@@ -87,6 +90,7 @@ public struct ControlState: Sendable, Hashable {
             bound[route.spec.name] = route.spec.listen
         }
         state.boundAddresses = bound
+        state.partitionLinksBlocked = applied.partitionLinksBlocked
         return state
     }
 }
@@ -122,6 +126,8 @@ public enum ControlReply: Sendable, Hashable {
     case noContent
     /// 200 `{"cleared": [ids]}`.
     case cleared([String])
+    /// 200 `{"healed": [ids]}`.
+    case healed([String])
     /// 200 `{"reloaded": true, "plan_version": N, "routes": n, "faults": n}`.
     case reloaded
 }

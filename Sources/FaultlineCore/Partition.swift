@@ -89,27 +89,28 @@ public enum PartitionGenerator: Sendable, Hashable {
             let half = order.count / 2
             return [[Array(order[..<half]).sorted(), Array(order[half...]).sorted()]]
         case .bridge:
-            // Shuffle, pick a bridge node, split the rest in halves: the halves cannot talk,
-            // the bridge talks to both.
+            // Shuffle, take the first node as the bridge and split the rest in halves: the halves
+            // cannot talk, and the bridge, named in no group, talks to both.
             let order = shuffled(sorted)
-            guard order.count >= 3 else { return [[order]] }
-            let bridge = order[0]
+            guard order.count >= 3 else { return [[sorted]] }
             let rest = Array(order.dropFirst())
             let half = rest.count / 2
-            _ = bridge
             return [[Array(rest[..<half]).sorted(), Array(rest[half...]).sorted()]]
         case .ring:
-            // Node i talks only to i-1 and i+1: every non-adjacent pair gets its own partition.
-            let order = sorted
+            // The nodes in a seeded order around a ring; node i talks only to i-1 and i+1, so
+            // every non-adjacent pair gets its own partition. Three nodes or fewer are all
+            // neighbours: nothing is blocked.
+            let order = shuffled(sorted)
             guard order.count > 3 else { return [] }
             var pairs: [[[String]]] = []
             for i in 0..<order.count {
                 for j in (i + 1)..<order.count {
                     let adjacent = j == i + 1 || (i == 0 && j == order.count - 1)
-                    if !adjacent { pairs.append([[order[i]], [order[j]]]) }
+                    if !adjacent { pairs.append([[order[i]], [order[j]]].sorted { $0[0] < $1[0] }) }
                 }
             }
-            return pairs
+            // Listed in name order, so the journal reads the same for the same ring.
+            return pairs.sorted { ($0[0][0], $0[1][0]) < ($1[0][0], $1[1][0]) }
         }
     }
 }

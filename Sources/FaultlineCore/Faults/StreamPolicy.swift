@@ -122,7 +122,9 @@ public enum PolicyCompiler {
                     policy.refuse = Bound(fault.id, .reset)
                     policy.bindings.append(FaultBinding(faultID: fault.id, type: fault.kind.typeName, flow: nil))
                 case .blackhole:
-                    policy.holdConnect = Bound(fault.id, true)
+                    // Blocked both ways, the upstream is not even dialled (as across a real cut).
+                    // One way, it must be: the other direction still carries bytes.
+                    if blocked == .both { policy.holdConnect = Bound(fault.id, true) }
                     for flow in Flow.allCases where blocked.covers(flow) {
                         if flow == .upstream {
                             policy.upstream.partitioned = Bound(fault.id, true)
