@@ -84,7 +84,7 @@ final class ReadmeExampleTests: XCTestCase {
         // The example really put the fault on route db and took it off again.
         let client = FaultlineClient(socket: control.socketPath)
         let events = try client.journal().filter { $0.event.hasPrefix("fault.") }
-        XCTAssertEqual(events.map(\.event), ["fault.applied", "fault.cleared"])
+        XCTAssertEqual(events.map(\.event), ["fault.applied", "fault.injected", "fault.cleared"])
         XCTAssertEqual(events.first?.fields["fault"]?.objectValue?["route"], "db")
         XCTAssertEqual(events.first?.fields["fault"]?.objectValue?["delay"], "200ms")
     }
