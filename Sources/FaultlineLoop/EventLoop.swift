@@ -38,6 +38,9 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
     private var events = EpollEventBuffer(capacity: 256)
     private var timers = TimerHeap()
     private var armedDeadline: UInt64 = 0
+    /// How long before a deadline the timerfd fires (see `noteWake`).
+    private var wakeLead: UInt64 = 100_000
+    private var averageLateness: UInt64 = 50_000
     private var running = false
 
     /// CLOCK_MONOTONIC nanoseconds, read once after each wait.
@@ -140,8 +143,10 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
         Linux.minimiseTimerSlack()
         var moreWork = false
         while running {
-            try armTimer()
-            let count = try Linux.epollWait(epoll, into: &events, timeoutMilliseconds: moreWork ? 0 : -1)
+            // A timer due within the wake lead is waited for by polling: sleeping that close to
+            // a deadline would overshoot it by the wake-up latency.
+            let spinning = try armTimer()
+            let count = try Linux.epollWait(epoll, into: &events, timeoutMilliseconds: moreWork || spinning ? 0 : -1)
             now = Linux.monotonicNanoseconds()
             for index in 0..<count {
                 let event = events[index]
@@ -150,6 +155,7 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
                     // Level-triggered: read the expiry count or the fd stays readable. Due timers
                     // fire below, after this turn's I/O.
                     Linux.drainCounter(timerFD)
+                    noteWake(lateness: now > armedDeadline ? now - armedDeadline : 0)
                     armedDeadline = 0
                     continue
                 } else if slot == Self.wakeSlot {
@@ -182,15 +188,29 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
         }
     }
 
-    private func armTimer() throws(SystemError) {
-        let wanted = timers.earliestDeadline ?? 0
-        guard wanted != armedDeadline else { return }
-        if wanted == 0 {
+    /// Arms the timerfd `wakeLead` before the earliest deadline. Returns true when that
+    /// deadline is already within the lead: the caller polls instead of sleeping.
+    private func armTimer() throws(SystemError) -> Bool {
+        guard let earliest = timers.earliestDeadline else {
             // Nothing pending: leave the armed timer be; one spurious wake is cheaper than a syscall.
-            return
+            return false
         }
-        try Linux.timerFDArm(timerFD, deadlineNanoseconds: wanted)
-        armedDeadline = wanted
+        let current = Linux.monotonicNanoseconds()
+        if earliest <= current &+ wakeLead { return true }
+        let wanted = earliest - wakeLead
+        if wanted != armedDeadline {
+            try Linux.timerFDArm(timerFD, deadlineNanoseconds: wanted)
+            armedDeadline = wanted
+        }
+        return false
+    }
+
+    /// Learns how late the timerfd wakes this thread (an idle virtual CPU can take hundreds of
+    /// microseconds) and wakes that much earlier next time: twice a moving average, between
+    /// 20 µs and 1 ms.
+    private func noteWake(lateness: UInt64) {
+        averageLateness = (averageLateness * 7 + min(lateness, 2_000_000)) / 8
+        wakeLead = min(1_000_000, max(20_000, 2 * averageLateness))
     }
 
     private func release(_ slot: UInt32) {

@@ -10,6 +10,8 @@ public struct RelayBuffer: ~Copyable {
     private var capacity = 0
     private var head = 0
     private var tail = 0
+    /// How many bytes the last `read` asked for.
+    public private(set) var lastReadRequest = 0
 
     public init() {}
 
@@ -38,6 +40,7 @@ public struct RelayBuffer: ~Copyable {
         if tail == capacity && head > 0 { compact() }
         let room = min(capacity - tail, limit)
         precondition(room > 0, "read into a full buffer")
+        lastReadRequest = room
         return try Posix.read(fd, into: UnsafeMutableRawBufferPointer(start: storage! + tail, count: room))
     }
 

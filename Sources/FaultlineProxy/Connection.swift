@@ -37,6 +37,10 @@ final class Connection {
     var clientWritable = false
     var upstreamReadable = false
     var upstreamWritable = false
+    /// epoll reported RDHUP/HUP/ERR for the side: read it until 0 or an error, never trusting a
+    /// short read to mean "drained" (the FIN may have come with the last bytes).
+    var clientHangup = false
+    var upstreamHangup = false
 
     /// client → service
     var up = HalfStream(flow: .upstream)

@@ -63,6 +63,16 @@ extension Worker {
                         progressed = true
                     case .processed(let n):
                         progressed = true
+                        // Edge-triggered: a short read drained the socket, and new bytes bring a
+                        // new edge, so the read that would only say EAGAIN is skipped. Not after a
+                        // hangup: then the FIN may sit right behind these bytes with no edge to come.
+                        if n < stream.buffer.lastReadRequest {
+                            if source == .client {
+                                if !c.clientHangup { c.clientReadable = false }
+                            } else if !c.upstreamHangup {
+                                c.upstreamReadable = false
+                            }
+                        }
                         if let faults {
                             // Bytes a blackhole or timeout drops are simply never committed.
                             if !faults.state.discardsInput {

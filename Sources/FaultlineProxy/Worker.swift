@@ -345,13 +345,16 @@ final class Worker: EventLoopDelegate {
     private func noteReadiness(_ connection: Connection, side: Connection.Side, events: Linux.EpollEvents) {
         let readable = !events.isDisjoint(with: [.readable, .readHangup, .hangup, .error])
         let writable = !events.isDisjoint(with: [.writable, .hangup, .error])
+        let hangup = !events.isDisjoint(with: [.readHangup, .hangup, .error])
         switch side {
         case .client:
             if readable { connection.clientReadable = true }
             if writable { connection.clientWritable = true }
+            if hangup { connection.clientHangup = true }
         case .upstream:
             if readable { connection.upstreamReadable = true }
             if writable { connection.upstreamWritable = true }
+            if hangup { connection.upstreamHangup = true }
         }
     }
 
