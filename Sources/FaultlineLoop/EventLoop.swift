@@ -37,6 +37,9 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
     private var freeSlots: [UInt32] = []
     private var events = EpollEventBuffer(capacity: 256)
     private var timers = TimerHeap()
+    /// Timers that need no precision (timeouts): never polled for, so the many that are
+    /// abandoned (lazily cancelled) cost no CPU.
+    private var coarseTimers = TimerHeap()
     private var armedDeadline: UInt64 = 0
     /// How long before a deadline the timerfd fires (see `noteWake`).
     private var wakeLead: UInt64 = 100_000
@@ -129,13 +132,19 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
         return slot < live.count && live[slot] && generations[slot] == registration.generation
     }
 
-    /// Calls the delegate's timer callback with `tag` at or after `deadline` (monotonic ns).
+    /// Calls the delegate's timer callback with `tag` at or after `deadline` (monotonic ns), as
+    /// close to it as the loop can (it wakes early and polls the last stretch).
     public func schedule(at deadline: UInt64, tag: UInt64) {
         timers.push(deadline: deadline, tag: tag)
     }
 
+    /// Like `schedule`, for deadlines where a wake-up latency does not matter (timeouts).
+    public func scheduleCoarse(at deadline: UInt64, tag: UInt64) {
+        coarseTimers.push(deadline: deadline, tag: tag)
+    }
+
     /// Pending timer entries (including ones whose owners moved on).
-    public var pendingTimers: Int { timers.count }
+    public var pendingTimers: Int { timers.count + coarseTimers.count }
 
     /// Runs until `stop()` is called from a delegate callback.
     public func run(_ delegate: Delegate) throws(SystemError) {
@@ -186,18 +195,26 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
         while let entry = timers.popDue(now: now) {
             delegate.loop(self, timerFired: entry.tag)
         }
+        while let entry = coarseTimers.popDue(now: now) {
+            delegate.loop(self, timerFired: entry.tag)
+        }
     }
 
     /// Arms the timerfd `wakeLead` before the earliest deadline. Returns true when that
     /// deadline is already within the lead: the caller polls instead of sleeping.
     private func armTimer() throws(SystemError) -> Bool {
-        guard let earliest = timers.earliestDeadline else {
+        var wanted: UInt64
+        if let earliest = timers.earliestDeadline {
+            let current = Linux.monotonicNanoseconds()
+            if earliest <= current &+ wakeLead { return true }
+            wanted = earliest - wakeLead
+            if let coarse = coarseTimers.earliestDeadline { wanted = min(wanted, coarse) }
+        } else if let coarse = coarseTimers.earliestDeadline {
+            wanted = coarse
+        } else {
             // Nothing pending: leave the armed timer be; one spurious wake is cheaper than a syscall.
             return false
         }
-        let current = Linux.monotonicNanoseconds()
-        if earliest <= current &+ wakeLead { return true }
-        let wanted = earliest - wakeLead
         if wanted != armedDeadline {
             try Linux.timerFDArm(timerFD, deadlineNanoseconds: wanted)
             armedDeadline = wanted

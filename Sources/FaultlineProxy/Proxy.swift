@@ -44,9 +44,13 @@ public final class Proxy: Sendable {
         var routeShared: [String: RouteShared] = [:]
     }
 
-    /// Starts `workers` threads (0 = one per core) with no routes. `events` receives
-    /// `fault.injected` events (rate-limited per connection).
-    public init(workers: Int, metrics: ProxyMetrics, log: Logger, events: (any EventSink)? = nil) throws(SystemError) {
+    /// Starts `workers` threads (0 = one per core) with no routes. Relay buffers are
+    /// `bufferBytes` each (fixed for the process's life, like the worker count). `events`
+    /// receives `fault.injected` events (rate-limited per connection).
+    public init(
+        workers: Int, bufferBytes: Int = Limits.defaults.bufferBytes, metrics: ProxyMetrics, log: Logger,
+        events: (any EventSink)? = nil
+    ) throws(SystemError) {
         let count = workers > 0 ? workers : Posix.cpuCount
         workerCount = count
         self.metrics = metrics
@@ -67,7 +71,7 @@ public final class Proxy: Sendable {
                     return
                 }
                 let worker = Worker(
-                    index: index, plan: initial, metrics: metrics, limits: limits, log: log,
+                    index: index, plan: initial, bufferBytes: bufferBytes, metrics: metrics, limits: limits, log: log,
                     events: events)
                 started.withLock { $0[index] = loop.mailbox }
                 ready.countDown()

@@ -11,6 +11,7 @@ struct Tag: Equatable {
         case upstreamStreamTimer = 11
         case downstreamStreamTimer = 12
         case connectionFaultTimer = 13
+        case acceptRetry = 14
         case drainDeadline = 20
     }
 

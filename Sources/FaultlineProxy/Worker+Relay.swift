@@ -90,7 +90,7 @@ extension Worker {
                 } catch {
                     // The source reset. What it sent before is passed on if the other side
                     // takes it at once; then the reset travels on, as through a real network.
-                    flushOnce(c, &stream, to: destination)
+                    flushOnce(c, &stream, to: destination, now: loop.now)
                     return false
                 }
             }
@@ -165,9 +165,14 @@ extension Worker {
     }
 
     /// One nonblocking write of what is held, ignoring the outcome.
-    private func flushOnce(_ c: Connection, _ stream: inout HalfStream, to side: Connection.Side) {
+    private func flushOnce(_ c: Connection, _ stream: inout HalfStream, to side: Connection.Side, now: UInt64) {
         guard !stream.buffer.isEmpty else { return }
-        let limit = stream.buffer.count
+        // Faults still hold what they hold (latency, bandwidth, limits): only what they would
+        // let out now leaves.
+        let limit = stream.faults.map {
+            $0.state.writeAllowance(held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: now)
+        } ?? stream.buffer.count
+        guard limit > 0 else { return }
         let result = c.withSocket(side) { fd in try? stream.buffer.write(to: fd, limit: limit) }
         if case .processed(let n)?? = result {
             (side == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))

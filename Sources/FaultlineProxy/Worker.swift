@@ -91,7 +91,7 @@ final class Worker: EventLoopDelegate {
     var draining = false
 
     init(
-        index: Int, plan: FaultPlan, metrics: ProxyMetrics, limits: SharedLimits,
+        index: Int, plan: FaultPlan, bufferBytes: Int, metrics: ProxyMetrics, limits: SharedLimits,
         log: Logger, events: (any EventSink)?
     ) {
         self.events = events
@@ -100,8 +100,8 @@ final class Worker: EventLoopDelegate {
         self.metrics = metrics
         self.limits = limits
         self.log = log
-        pool = BufferPool(bufferSize: plan.limits.bufferBytes)
-        wakeBudget = max(4 * plan.limits.bufferBytes, 1 << 20)
+        pool = BufferPool(bufferSize: bufferBytes)
+        wakeBudget = max(4 * bufferBytes, 1 << 20)
     }
 
     // MARK: EventLoopDelegate
@@ -136,6 +136,8 @@ final class Worker: EventLoopDelegate {
         case .connectionFaultTimer:
             guard let connection = connection(tag) else { return }
             connectDelayElapsed(loop, connection)
+        case .acceptRetry:
+            acceptAll(loop, listenerSlot: tag.slot)
         default:
             break
         }
@@ -275,8 +277,11 @@ final class Worker: EventLoopDelegate {
                 case .none: accepted = nil
                 }
             } catch {
-                // EMFILE and friends: back off until the next turn rather than spin.
+                // EMFILE and friends: the edge is spent and connections still wait in the
+                // backlog, so try again shortly rather than spin or wait for a new SYN.
                 log.warning("accept.failed", ["route": listener.routeName, "error": "\(error)"])
+                loop.scheduleCoarse(
+                    at: loop.now &+ 10_000_000, tag: Tag(kind: .acceptRetry, slot: listenerSlot, generation: 0).rawValue)
                 return
             }
             guard let accepted else { return }
@@ -378,8 +383,8 @@ final class Worker: EventLoopDelegate {
                 connection.upstreamWritable = true
                 connectionEstablished(loop, connection)
             } else {
-                loop.schedule(
-                    at: loop.now &+ plan.limits.connectTimeout.nanoseconds, tag: tag(.connectTimeout, connection))
+                loop.scheduleCoarse(
+                    at: loop.now.addingSaturating(plan.limits.connectTimeout.nanoseconds), tag: tag(.connectTimeout, connection))
             }
         } catch {
             failConnect(loop, connection, reason: ConnectFailure(errno: error.errno))

@@ -57,7 +57,8 @@ final class Daemon {
 
         let proxy: Proxy
         do {
-            proxy = try Proxy(workers: config.workers, metrics: metrics, log: log, events: journal)
+            proxy = try Proxy(
+                workers: config.workers, bufferBytes: config.limits.bufferBytes, metrics: metrics, log: log, events: journal)
         } catch {
             log.error("daemon.start_failed", ["error": "\(error)"])
             return 1
