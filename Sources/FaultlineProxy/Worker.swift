@@ -113,12 +113,14 @@ final class Worker: EventLoopDelegate {
             acceptAll(loop, listenerSlot: tag.slot)
         case .client, .upstream:
             guard let connection = connection(tag) else { return }
-            noteReadiness(connection, side: tag.kind == .client ? .client : .upstream, events: events)
+            let side: Connection.Side = tag.kind == .client ? .client : .upstream
+            noteReadiness(connection, side: side, events: events)
             if connection.state == .connecting {
                 if tag.kind == .upstream { finishConnect(loop, connection) }
                 return
             }
             relay(loop, connection)
+            if events.contains(.error) { resetIfFailedAfterEnd(loop, connection, side: side) }
         default:
             break
         }
@@ -361,6 +363,15 @@ final class Worker: EventLoopDelegate {
             if writable { connection.upstreamWritable = true }
             if hangup { connection.upstreamHangup = true }
         }
+    }
+
+    /// A side that already ended its stream is not read again, so an RST it sends after its FIN
+    /// shows only as EPOLLERR: pass it on, as a network would, once the relay flushed what it could.
+    private func resetIfFailedAfterEnd(_ loop: EventLoop<Worker>, _ connection: Connection, side: Connection.Side) {
+        guard connection.state == .open else { return }
+        let ended = side == .client ? connection.up.sourceEnded : connection.down.sourceEnded
+        guard ended, let error = connection.withSocket(side, { Posix.pendingError($0) }), error != 0 else { return }
+        close(loop, connection, reset: true)
     }
 
     /// Starts the upstream connect.

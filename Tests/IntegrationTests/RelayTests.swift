@@ -1,3 +1,4 @@
+import Glibc
 import FaultlineCore
 import FaultlineTestSupport
 import XCTest
@@ -97,6 +98,27 @@ final class RelayTests: DaemonTestCase {
         XCTAssertEqual(try client.read(exactly: 5), Array("hello".utf8))
         server.reset()
         XCTAssertEqual(client.waitForClose(timeout: .seconds(2)), .reset)
+    }
+
+    /// An upstream RST after its FIN still reaches a client that sends nothing more: the client
+    /// socket reports the error (POLLERR) without writing a byte.
+    func testUpstreamResetAfterItsFINReachesAnIdleClient() throws {
+        let upstream = try TestListener()
+        let daemon = try startDaemon(routes: [.init(name: "r", upstream: upstream.endpoint)])
+        let client = try TestSocket.connect(to: try daemon.route("r"))
+        let server = try upstream.accept()
+        try server.send(Array("bye".utf8))
+        try server.shutdownWrite()
+        XCTAssertEqual(try client.readAll(timeout: .seconds(5)), Array("bye".utf8))
+        server.reset()
+        let deadline = Deadline(after: .seconds(2))
+        var sawError = false
+        while !deadline.hasPassed && !sawError {
+            var entry = pollfd(fd: client.rawDescriptor, events: Int16(POLLOUT), revents: 0)
+            _ = poll(&entry, 1, 50)
+            sawError = entry.revents & Int16(POLLERR) != 0
+        }
+        XCTAssertTrue(sawError, "the upstream's RST after its FIN did not reach the idle client")
     }
 
     /// An upstream that resets mid-stream (after 64 KiB) resets the client too.
