@@ -340,8 +340,8 @@ private final class OutputFiles {
         var template = Array((NSTemporaryDirectory() + "faultctl-out-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed") }
         directory = String(cString: made)
-        FileManager.default.createFile(atPath: directory + "/out", contents: nil)
-        FileManager.default.createFile(atPath: directory + "/err", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: directory + "/err", contents: nil)
         stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/out"))
         stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/err"))
     }
