@@ -1,3 +1,5 @@
+import FaultlineCore
+
 /// Serialises a `JSONValue` as compact JSON text.
 ///
 /// Objects are written in their stored key order, with no whitespace. Strings escape `"`, `\` and
@@ -48,23 +50,6 @@ public enum JSONWriter {
     }
 
     private static func writeString(_ text: String, into output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case "\u{00}"..."\u{1F}":
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                output += "\\u00" + (hex.count < 2 ? "0" : "") + hex
-            default:
-                output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        JSONText.append(text, to: &output)
     }
 }

@@ -42,24 +42,35 @@ public protocol EventSink: Sendable {
     func record(_ event: JournalEvent)
 }
 
-/// Minimal JSON text helpers for pure code.
+/// JSON text helpers for pure code; `FaultlineConfig`'s writer uses the same quoting.
 public enum JSONText {
-    /// A JSON string literal.
+    /// A JSON string literal: `"` and `\\` escaped, `\n \r \t \b \f` as such, every other
+    /// control character as `\u00XX`, everything else as is.
     public static func quote(_ text: String) -> String {
-        var out = "\""
+        var out = ""
+        append(text, to: &out)
+        return out
+    }
+
+    /// Appends the JSON string literal of `text` to `output`.
+    public static func append(_ text: String, to output: inout String) {
+        output += "\""
         for scalar in text.unicodeScalars {
             switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
+            case "\"": output += "\\\""
+            case "\\": output += "\\\\"
+            case "\n": output += "\\n"
+            case "\r": output += "\\r"
+            case "\t": output += "\\t"
+            case "\u{08}": output += "\\b"
+            case "\u{0C}": output += "\\f"
+            case "\u{00}"..."\u{1F}":
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                output += "\\u00" + (hex.count < 2 ? "0" : "") + hex
+            default:
+                output.unicodeScalars.append(scalar)
             }
         }
-        return out + "\""
+        output += "\""
     }
 }
