@@ -60,6 +60,8 @@ public enum FaultEncoder {
             }
             object["mode"] = .string(partition.mode.rawValue)
             object["one_way"] = .bool(partition.oneWay)
+        case .abort, .delay, .dropResponse, .duplicate:
+            break  // TODO(http): parameters, match, attempts, mark
         }
         return .object(object)
     }

@@ -38,6 +38,14 @@ public enum FaultKind: Sendable, Hashable {
     case connectDelay(Duration)
     case corrupt(bitFlipRate: Double)
     case partition(PartitionFault)
+    /// HTTP (SPEC §3.3): answered by the proxy.
+    case abort(HTTPAbort)
+    /// HTTP: the request forwarded, or the response head passed on, after `delay ± jitter`.
+    case delay(delay: Duration, jitter: Duration, phase: DelayPhase)
+    /// HTTP: the upstream handles the request; its answer never reaches the client.
+    case dropResponse(then: DropThen)
+    /// HTTP: the request reaches the upstream `1 + copies` times, `spacing` apart.
+    case duplicate(copies: Int, spacing: Duration)
 
     /// The `type` string of SPEC §3.
     public var typeName: String {
@@ -55,14 +63,30 @@ public enum FaultKind: Sendable, Hashable {
         case .connectDelay: return "connect_delay"
         case .corrupt: return "corrupt"
         case .partition: return "partition"
+        case .abort: return "abort"
+        case .delay: return "delay"
+        case .dropResponse: return "drop_response"
+        case .duplicate: return "duplicate"
         }
     }
 
-    /// Every `type` string this build understands for byte-stream faults.
+    /// Whether this fault acts on HTTP requests (decided per request by the codec) rather than
+    /// on bytes or connections.
+    public var isHTTP: Bool {
+        switch self {
+        case .abort, .delay, .dropResponse, .duplicate: return true
+        default: return false
+        }
+    }
+
+    /// Every `type` string this build understands.
     public static let typeNames = [
         "latency", "bandwidth", "slicer", "blackhole", "stall", "reset", "timeout", "limit_data",
         "slow_close", "refuse", "connect_delay", "corrupt", "partition",
-    ]
+    ] + httpTypeNames
+
+    /// The `type` strings of HTTP faults.
+    public static let httpTypeNames = ["abort", "delay", "drop_response", "duplicate"]
 }
 
 /// One fault: the shared envelope (id, routes, direction, probability) around its kind.
@@ -71,18 +95,22 @@ public struct FaultSpec: Sendable, Hashable {
     public var routes: RouteSelector
     public var direction: Direction
     /// Chance, drawn once per connection and direction from the seeded generator, that the fault applies.
+    /// For HTTP faults: drawn per request instead.
     public var probability: Double
     public var kind: FaultKind
+    /// HTTP faults: `match`, `attempts`, `mark` (empty for the others).
+    public var http: HTTPFaultRule
 
     public init(
         id: String, routes: RouteSelector = .all, direction: Direction = .both, probability: Double = 1,
-        kind: FaultKind
+        kind: FaultKind, http: HTTPFaultRule = .none
     ) {
         self.id = id
         self.routes = routes
         self.direction = direction
         self.probability = probability
         self.kind = kind
+        self.http = http
     }
 }
 

@@ -144,6 +144,9 @@ public enum PolicyCompiler {
                     policy.connectDelay = Bound(fault.id, delay)
                     policy.bindings.append(FaultBinding(faultID: fault.id, type: fault.kind.typeName, flow: nil))
                 }
+            case .abort, .delay, .dropResponse, .duplicate:
+                // Decided per request by the HTTP codec (HTTPFaultDecider), not per connection.
+                continue
             default:
                 for flow in Flow.allCases where fault.direction.covers(flow) {
                     guard draws(fault, seed: seed, serial: serial, flow: flow) else { continue }
@@ -174,7 +177,7 @@ public enum PolicyCompiler {
         case .limitData(let bytes): stream.limitData = Bound(id, bytes)
         case .slowClose(let delay): stream.slowClose = Bound(id, delay)
         case .corrupt(let rate): stream.corrupt = Bound(id, rate)
-        case .refuse, .connectDelay, .partition: break
+        case .refuse, .connectDelay, .partition, .abort, .delay, .dropResponse, .duplicate: break
         }
     }
 }
