@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "FaultlineHTTP1", swiftSettings: strict),
         .target(
             name: "FaultlineProxy",
-            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics"],
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1"],
             swiftSettings: strict
         ),
         .target(

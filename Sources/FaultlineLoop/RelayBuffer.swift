@@ -81,6 +81,26 @@ public struct RelayBuffer: ~Copyable {
         pointer.pointee ^= UInt8(1) << UInt8(bit & 7)
     }
 
+    /// Lends the held bytes from `offset` (from the head) to the end as a span, for a codec that
+    /// scans them in place. Empty when nothing is held past `offset`.
+    public func withBytes<R, E: Error>(from offset: Int, _ body: (Span<UInt8>) throws(E) -> R) throws(E) -> R {
+        guard let storage, offset < count else {
+            let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+            return try body(empty.span)
+        }
+        let start = (storage + head + offset).assumingMemoryBound(to: UInt8.self)
+        let bytes = UnsafeBufferPointer(start: start, count: count - offset)
+        return try body(bytes.span)
+    }
+
+    /// A copy of `length` held bytes starting `offset` bytes after the head.
+    public func copyBytes(from offset: Int, count length: Int) -> [UInt8] {
+        precondition(offset + length <= count)
+        guard let storage, length > 0 else { return [] }
+        let start = (storage + head + offset).assumingMemoryBound(to: UInt8.self)
+        return Array(UnsafeBufferPointer(start: start, count: length))
+    }
+
     /// Gives the storage back to `pool` when nothing is held; returns true if it did.
     @discardableResult
     public mutating func releaseIfEmpty(to pool: BufferPool) -> Bool {

@@ -63,6 +63,8 @@ final class Connection {
     var journaledInjections = 0
 
     var onReadyList = false
+    /// The HTTP/1.1 codec of an `http` route's connection; nil on tcp routes.
+    var http: HTTPSession?
 
     init(
         slot: UInt32, generation: UInt32, routeName: String, serial: UInt64,

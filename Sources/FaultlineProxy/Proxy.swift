@@ -31,6 +31,8 @@ public final class Proxy: Sendable {
     private let metrics: ProxyMetrics
     private let log: Logger
     private let limits = SharedLimits()
+    /// `attempts` counts shared by every worker.
+    private let attemptLedger = AttemptLedger()
     private let mailboxes: [Mailbox<WorkerMessage>]
     private let threads: [ThreadHandle]
     private let state = Mutex(ControlSideState())
@@ -58,10 +60,11 @@ public final class Proxy: Sendable {
         let started = Mutex<[Int: Mailbox<WorkerMessage>]>([:])
         let failures = Mutex<[SystemError]>([])
         let ready = CountdownLatch(count: count)
+        let ledger = attemptLedger
         let initial = FaultPlan(version: 0, seed: 0, limits: .defaults, routes: [], faults: [])
         var threads: [ThreadHandle] = []
         for index in 0..<count {
-            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits] in
+            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits, ledger] in
                 let loop: EventLoop<Worker>
                 do throws(SystemError) {
                     loop = try EventLoop<Worker>()
@@ -72,7 +75,7 @@ public final class Proxy: Sendable {
                 }
                 let worker = Worker(
                     index: index, plan: initial, bufferBytes: bufferBytes, metrics: metrics, limits: limits, log: log,
-                    events: events)
+                    events: events, attemptLedger: ledger)
                 started.withLock { $0[index] = loop.mailbox }
                 ready.countDown()
                 do {
@@ -131,6 +134,7 @@ public final class Proxy: Sendable {
             for route in plan.routes {
                 shared[route.spec.name] = state.routeShared[route.spec.name] ?? RouteShared()
             }
+            attemptLedger.retain(plan.routes.flatMap(\.faults).filter { $0.http.attempts != nil })
             let ack = CountdownLatch(count: workerCount)
             for (index, mailbox) in mailboxes.enumerated() {
                 mailbox.post(.plan(effective, handoffs[index], shared, ack))

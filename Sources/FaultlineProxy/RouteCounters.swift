@@ -8,6 +8,7 @@ public struct ProxyMetrics: Sendable {
     public let upstreamConnectFailures: CounterFamily
     public let bytes: CounterFamily
     public let faultInjections: CounterFamily
+    public let httpRequests: CounterFamily
 
     /// Creates the families and registers them, in SPEC §5 order.
     public init(registry: MetricsRegistry) {
@@ -30,12 +31,17 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_fault_injections_total",
             help: "Times a fault was bound to a connection (per direction), or acted on one at accept.",
             labelNames: ["route", "fault", "type"])
+        httpRequests = CounterFamily(
+            name: "faultline_http_requests_total",
+            help: "HTTP requests finished, per route and what the client got (a status, or reset/closed/hang).",
+            labelNames: ["route", "code"])
         registry.register(connectionsAccepted)
         registry.register(connectionsActive)
         registry.register(connectionsRejected)
         registry.register(upstreamConnectFailures)
         registry.register(bytes)
         registry.register(faultInjections)
+        registry.register(httpRequests)
     }
 }
 
@@ -74,3 +80,31 @@ final class RouteCounters {
 
 @available(*, unavailable)
 extension RouteCounters: Sendable {}
+
+/// One worker's HTTP request counters for one route: a shard per code, made on first use.
+final class HTTPCounters {
+    private let route: String
+    private let worker: Int
+    private let metrics: ProxyMetrics
+    private var byCode: [String: Counter] = [:]
+
+    init(route: String, worker: Int, metrics: ProxyMetrics) {
+        self.route = route
+        self.worker = worker
+        self.metrics = metrics
+    }
+
+    /// A finished request: what the client got and how long the exchange took.
+    func record(code: String, nanoseconds: UInt64) {
+        if let counter = byCode[code] {
+            counter.increment()
+        } else {
+            let counter = metrics.httpRequests.shard(labels: [route, code], worker: worker)
+            byCode[code] = counter
+            counter.increment()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension HTTPCounters: Sendable {}

@@ -12,6 +12,8 @@ struct Tag: Equatable {
         case downstreamStreamTimer = 12
         case connectionFaultTimer = 13
         case acceptRetry = 14
+        /// An http connection's session timer (delays, spaced copies, lingering close).
+        case httpTimer = 15
         case drainDeadline = 20
     }
 

@@ -30,6 +30,11 @@ extension Worker {
                 close(loop, connection, reset: true)
                 return
             }
+            if route.spec.protocolKind == .http {
+                // connect_delay and held connects act when the first request dials (dialHTTP).
+                openHTTP(loop, connection, route: route)
+                return
+            }
             if let delay = policy.connectDelay {
                 connection.connectDelayPending = true
                 loop.schedule(at: loop.now &+ delay.value.nanosecondsClamped, tag: tag(.connectionFaultTimer, connection))
@@ -40,13 +45,17 @@ extension Worker {
                 return
             }
         }
+        if route.spec.protocolKind == .http {
+            openHTTP(loop, connection, route: route)
+            return
+        }
         startConnect(loop, connection, route: route)
     }
 
     /// `connect_delay` has passed: start the upstream connect.
     func connectDelayElapsed(_ loop: EventLoop<Worker>, _ connection: Connection) {
         connection.connectDelayPending = false
-        guard connection.state == .connecting, connection.upstream == nil else { return }
+        guard connection.state == .connecting || connection.http != nil, connection.upstream == nil else { return }
         if connection.policy.holdConnect != nil {
             connection.connectHeld = true
             return
@@ -61,6 +70,9 @@ extension Worker {
     /// A new plan arrived: rebind this open connection's faults, keeping the state of those
     /// that stay, and let the relay act on the change at once.
     func replan(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
+        if let session = connection.http, session.faults != route.httpFaults {
+            session.faults = route.httpFaults
+        }
         let policy = route.plan.faults.isEmpty
             ? ConnectionPolicy()
             : PolicyCompiler.compile(
@@ -106,15 +118,7 @@ extension Worker {
     }
 
     private func recordInjection(_ connection: Connection, _ binding: FaultBinding) {
-        let key = InjectionKey(route: connection.routeName, fault: binding.faultID, type: binding.type)
-        let counter: Counter
-        if let existing = injectionCounters[key] {
-            counter = existing
-        } else {
-            counter = metrics.faultInjections.shard(labels: [key.route, key.fault, key.type], worker: index)
-            injectionCounters[key] = counter
-        }
-        counter.increment()
+        injectionCounter(route: connection.routeName, fault: binding.faultID, type: binding.type).increment()
         guard let events, connection.journaledInjections < Worker.journaledInjectionsPerConnection else { return }
         connection.journaledInjections += 1
         var fields: [JournalField] = [
@@ -125,6 +129,17 @@ extension Worker {
         ]
         if let flow = binding.flow { fields.append(.string("direction", flow.label)) }
         events.record(JournalEvent(event: "fault.injected", fields: fields))
+    }
+}
+
+extension Worker {
+    /// This worker's shard of the injection counter for a route, fault and type.
+    func injectionCounter(route: String, fault: String, type: String) -> Counter {
+        let key = InjectionKey(route: route, fault: fault, type: type)
+        if let existing = injectionCounters[key] { return existing }
+        let counter = metrics.faultInjections.shard(labels: [route, fault, type], worker: index)
+        injectionCounters[key] = counter
+        return counter
     }
 }
 

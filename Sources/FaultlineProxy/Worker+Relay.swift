@@ -7,6 +7,10 @@ extension Worker {
     /// them, or the connection closes.
     func relay(_ loop: EventLoop<Worker>, _ connection: Connection) {
         guard connection.state == .open else { return }
+        if connection.http != nil {
+            httpRelay(loop, connection)
+            return
+        }
         var budget = wakeBudget
         guard pump(loop, connection, .upstream, budget: &budget) else { return }
         guard pump(loop, connection, .downstream, budget: &budget) else { return }

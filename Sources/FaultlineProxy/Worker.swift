@@ -40,8 +40,11 @@ final class Worker: EventLoopDelegate {
         let upstreamAddress: SocketAddress
         let counters: RouteCounters
         let shared: RouteShared
+        /// The route's HTTP faults (empty on tcp routes, and on http routes without any).
+        let httpFaults: [FaultSpec]
 
         init(plan: RoutePlan, counters: RouteCounters, shared: RouteShared) {
+            self.httpFaults = HTTPFaultDecider.httpFaults(plan.faults)
             self.spec = plan.spec
             self.plan = plan
             self.upstreamAddress = SocketAddress(plan.spec.upstream)
@@ -70,6 +73,10 @@ final class Worker: EventLoopDelegate {
     let limits: SharedLimits
     let log: Logger
     let events: (any EventSink)?
+    /// `attempts` counts, shared by every worker.
+    let attemptLedger: AttemptLedger
+    /// HTTP request counters by route.
+    var httpCounterTable: [String: HTTPCounters] = [:]
     /// Injection counter shards by route, fault and type.
     var injectionCounters: [InjectionKey: Counter] = [:]
     private(set) var plan: FaultPlan
@@ -92,9 +99,10 @@ final class Worker: EventLoopDelegate {
 
     init(
         index: Int, plan: FaultPlan, bufferBytes: Int, metrics: ProxyMetrics, limits: SharedLimits,
-        log: Logger, events: (any EventSink)?
+        log: Logger, events: (any EventSink)?, attemptLedger: AttemptLedger = AttemptLedger()
     ) {
         self.events = events
+        self.attemptLedger = attemptLedger
         self.index = index
         self.plan = plan
         self.metrics = metrics
@@ -115,6 +123,10 @@ final class Worker: EventLoopDelegate {
             guard let connection = connection(tag) else { return }
             let side: Connection.Side = tag.kind == .client ? .client : .upstream
             noteReadiness(connection, side: side, events: events)
+            if connection.http != nil {
+                httpReady(loop, connection, side: side)
+                return
+            }
             if connection.state == .connecting {
                 if tag.kind == .upstream { finishConnect(loop, connection) }
                 return
@@ -130,8 +142,16 @@ final class Worker: EventLoopDelegate {
         guard let tag = Tag(rawValue: raw) else { return }
         switch tag.kind {
         case .connectTimeout:
-            guard let connection = connection(tag), connection.state == .connecting else { return }
+            guard let connection = connection(tag) else { return }
+            if connection.http != nil {
+                guard connection.http?.upstream == .connecting else { return }
+            } else {
+                guard connection.state == .connecting else { return }
+            }
             failConnect(loop, connection, reason: .timeout)
+        case .httpTimer:
+            guard let connection = connection(tag) else { return }
+            httpTimerFired(loop, connection)
         case .upstreamStreamTimer, .downstreamStreamTimer:
             guard let connection = connection(tag) else { return }
             relay(loop, connection)
@@ -402,7 +422,7 @@ final class Worker: EventLoopDelegate {
         }
     }
 
-    private func finishConnect(_ loop: EventLoop<Worker>, _ connection: Connection) {
+    func finishConnect(_ loop: EventLoop<Worker>, _ connection: Connection) {
         guard connection.upstream != nil else { return }
         let error: Int32
         switch connection.upstream {
@@ -417,6 +437,11 @@ final class Worker: EventLoopDelegate {
     }
 
     private func connectionEstablished(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        if let session = connection.http {
+            session.upstream = .connected
+            httpRelay(loop, connection)
+            return
+        }
         connection.state = .open
         relay(loop, connection)
     }
@@ -424,6 +449,10 @@ final class Worker: EventLoopDelegate {
     private func failConnect(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
         connection.counters.failure(reason).increment()
         log.debug("upstream.connect_failed", ["route": connection.routeName, "reason": reason.rawValue])
+        if connection.http != nil {
+            httpConnectFailed(loop, connection, reason: reason)
+            return
+        }
         close(loop, connection, reset: false)
     }
 

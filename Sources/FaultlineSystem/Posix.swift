@@ -113,6 +113,14 @@ public enum Posix {
     }
 
     /// Writes from `buffer` on any descriptor (pipes, files, eventfd).
+    /// `write(2)` of bytes the caller holds in an array (synthesized replies, replayed requests).
+    public static func write(_ fd: borrowing FileDescriptor, bytes: ArraySlice<UInt8>) throws(SystemError) -> IOResult<Int> {
+        let result = bytes.withUnsafeBytes { (raw) -> Result<IOResult<Int>, SystemError> in
+            do throws(SystemError) { return .success(try write(fd, from: raw)) } catch { return .failure(error) }
+        }
+        return try result.get()
+    }
+
     public static func writeFile(_ fd: borrowing FileDescriptor, from buffer: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
         try fd.withUnsafeHandle { (raw) throws(SystemError) in
             try syscall(blocking: false, "write") { Glibc.write(raw, buffer.baseAddress, buffer.count) }

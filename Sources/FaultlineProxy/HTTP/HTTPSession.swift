@@ -1,0 +1,616 @@
+import FaultlineCore
+import FaultlineHTTP1
+import FaultlineLoop
+
+/// The HTTP/1.1 codec of one proxied connection (ARCHITECTURE.md, "Connection pipeline", L2/L3).
+///
+/// It scans the bytes each half-stream holds, one exchange at a time, and turns them into output
+/// ops for the other side: pass these bytes on unchanged, drop those, write this reply. Fault
+/// decisions are taken once per request, when its head arrives. It performs no I/O: the worker
+/// reads, writes, dials and arms timers as the session asks (`effects`).
+final class HTTPSession {
+    enum Disposition: Equatable {
+        case forward
+        case discard
+    }
+
+    enum RequestPhase: Equatable {
+        /// Scanning for the next request head (only while no exchange is open).
+        case awaitingHead
+        /// A `delay` holds the head (`length` bytes, scanned, not yet queued).
+        case held(headLength: Int)
+        case body(Disposition)
+        /// The request is complete; waiting for its answer.
+        case done
+        /// Nothing more is read as HTTP (close, hang, a refused request).
+        case stopped
+    }
+
+    enum ResponsePhase: Equatable {
+        /// No answer is due.
+        case idle
+        case awaitingHead
+        /// A response-phase `delay` holds this head.
+        case heldHead(length: Int)
+        case body(Disposition)
+    }
+
+    enum UpstreamPhase: Equatable {
+        case none
+        case connecting
+        case connected
+    }
+
+    enum CloseMode: Equatable {
+        /// FIN both ways once the queued output is written.
+        case afterFlush
+        /// RST both ways now.
+        case reset
+    }
+
+    /// One request and its answer.
+    struct Exchange {
+        var index: UInt64
+        var method: String
+        var path: String
+        var decision: HTTPFaultDecision?
+        var keepAlive: Bool
+        var startedAt: UInt64
+        var requestDone = false
+        /// The client's answer is complete (passed on, or made by the proxy).
+        var answered = false
+        /// The first final response is still to be passed to the client.
+        var clientResponsePending = true
+        /// Answers to replayed copies still to be read and dropped.
+        var copyResponsesPending = 0
+        /// `duplicate`: the request as sent, for replay (nil when too large or not duplicating).
+        var recording: [UInt8]?
+        var copiesToSend = 0
+        var nextCopyAt: UInt64 = 0
+        var spacing: UInt64 = 0
+        var responseDelayDone = false
+        /// What the client got, for `faultline_http_requests_total`.
+        var code: String?
+    }
+
+    /// What the worker must do after `advance`.
+    struct Effects {
+        var dial = false
+        var close: CloseMode?
+        var journal: [JournalEvent] = []
+        /// Finished requests: the code the client got and how long the exchange took.
+        var completed: [(code: String, nanoseconds: UInt64)] = []
+        /// Requests a fault acted on.
+        var injections: [(faultID: String, type: String)] = []
+
+        var isEmpty: Bool { !dial && close == nil && journal.isEmpty && completed.isEmpty && injections.isEmpty }
+    }
+
+    /// Largest request `duplicate` records for replay; a larger one is passed on once.
+    static let maxRecordedRequestBytes = 1 << 20
+
+    let routeName: String
+    let serial: UInt64
+    var requests: HTTP1MessageScanner
+    var responses: HTTP1MessageScanner
+    /// Output to the upstream (from the client's buffer) and to the client (from the upstream's).
+    var toUpstream = OutputQueue()
+    var toClient = OutputQueue()
+    var request = RequestPhase.awaitingHead
+    var response = ResponsePhase.idle
+    var exchange: Exchange?
+    var nextIndex: UInt64 = 0
+    var upstream = UpstreamPhase.none
+    /// After 101 or a CONNECT 2xx: both directions are plain byte relays.
+    private(set) var tunnel = false
+    /// `drop_response` with `then: hang`: everything is read and dropped until the client leaves.
+    private(set) var hung = false
+    /// The upstream closed, or the exchange said close: after the current answer, no more.
+    var closing = false
+    /// The earliest moment the session needs `advance` again (delays, spaced copies).
+    private(set) var timerAt: UInt64?
+    var effects = Effects()
+    /// The route's HTTP faults (most recently applied last).
+    var faults: [FaultSpec]
+
+    init(routeName: String, serial: UInt64, faults: [FaultSpec], limits: HTTPParserLimits = .defaults) {
+        self.routeName = routeName
+        self.serial = serial
+        self.faults = faults
+        requests = HTTP1MessageScanner(role: .request, limits: limits)
+        responses = HTTP1MessageScanner(role: .response, limits: limits)
+    }
+
+    // MARK: Requests (client → upstream)
+
+    /// Scans the client's bytes and queues what to do with them.
+    func advanceRequests(
+        _ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64, decide: (HTTPRequestFacts, UInt64) -> HTTPFaultDecision?
+    ) -> Bool {
+        if tunnel {
+            let fresh = buffer.count - toUpstream.covered
+            toUpstream.relay(fresh)
+            return fresh > 0
+        }
+        if hung {
+            let fresh = buffer.count - toUpstream.covered
+            toUpstream.discard(fresh)
+            return fresh > 0
+        }
+        var progressed = false
+        while true {
+            switch request {
+            case .stopped, .held, .done:
+                if case .stopped = request {
+                    let fresh = buffer.count - toUpstream.covered
+                    if fresh > 0 {
+                        toUpstream.discard(fresh)
+                        progressed = true
+                    }
+                }
+                return progressed
+            case .awaitingHead:
+                guard exchange == nil, !closing else { return progressed }
+                let event: HTTP1MessageScanner.Event
+                do {
+                    event = try buffer.withBytes(from: toUpstream.covered) { (bytes) throws(HTTPParseError) in
+                        try requests.next(bytes, atEnd: ended)
+                    }
+                } catch {
+                    reject(error, now: now)
+                    return true
+                }
+                switch event {
+                case .needMore:
+                    return progressed
+                case .requestHead(let head, let length):
+                    progressed = true
+                    begin(head, length: length, buffer, now: now, decide: decide)
+                default:
+                    preconditionFailure("request scanner gave \(event) between messages")
+                }
+            case .body(let disposition):
+                let event: HTTP1MessageScanner.Event
+                do {
+                    event = try buffer.withBytes(from: toUpstream.covered) { (bytes) throws(HTTPParseError) in
+                        try requests.next(bytes, atEnd: ended)
+                    }
+                } catch {
+                    // The head already went on: the request cannot be refused cleanly any more.
+                    journalRejection(error, status: nil)
+                    finish(code: "reset", now: now)
+                    effects.close = .reset
+                    request = .stopped
+                    return true
+                }
+                switch event {
+                case .needMore:
+                    return progressed
+                case .body(let length):
+                    progressed = true
+                    take(length, disposition, buffer)
+                case .end(let length):
+                    progressed = true
+                    take(length, disposition, buffer)
+                    requestEnded(now: now)
+                default:
+                    preconditionFailure("request scanner gave \(event) inside a body")
+                }
+            }
+        }
+    }
+
+    private func take(_ length: Int, _ disposition: Disposition, _ buffer: borrowing RelayBuffer) {
+        if disposition == .forward {
+            if exchange?.recording != nil {
+                let bytes = buffer.copyBytes(from: toUpstream.covered, count: length)
+                if exchange!.recording!.count + bytes.count > HTTPSession.maxRecordedRequestBytes {
+                    exchange!.recording = nil
+                    exchange!.copiesToSend = 0
+                } else {
+                    exchange!.recording! += bytes
+                }
+            }
+            toUpstream.relay(length)
+        } else {
+            toUpstream.discard(length)
+        }
+    }
+
+    private func begin(
+        _ head: HTTPRequestHead, length: Int, _ buffer: borrowing RelayBuffer, now: UInt64,
+        decide: (HTTPRequestFacts, UInt64) -> HTTPFaultDecision?
+    ) {
+        let index = nextIndex
+        nextIndex += 1
+        let path = String(head.path)
+        var decision: HTTPFaultDecision?
+        if !faults.isEmpty {
+            let facts = HTTPRequestFacts(
+                method: head.method, path: path, headers: head.headers.map { HTTPHeaderPair($0.name, $0.value) })
+            decision = decide(facts, index)
+        }
+        var exchange = Exchange(
+            index: index, method: head.method, path: path, decision: decision,
+            keepAlive: head.keepAlive, startedAt: now)
+        if let decision {
+            effects.injections.append((decision.faultID, decision.type))
+            effects.journal.append(journalFault(decision, head: head, index: index))
+        }
+        switch decision?.action {
+        case .abort(let abort)?:
+            // No upstream leg. A body the client still sends is read and dropped; a client
+            // waiting for 100 Continue will not send it, so the connection closes after.
+            let close = !head.keepAlive || head.expectsContinue
+            exchange.keepAlive = !close
+            exchange.code = String(abort.status)
+            toUpstream.discard(length)
+            toClient.inject(HTTPReplies.abort(
+                abort, faultID: decision!.faultID, mark: decision!.mark, headOnly: head.method == "HEAD", close: close))
+            exchange.answered = true
+            exchange.clientResponsePending = false
+            self.exchange = exchange
+            if close {
+                finish(code: String(abort.status), now: now)
+                request = .stopped
+                effects.close = .afterFlush
+            } else {
+                request = .body(.discard)
+            }
+        case .delayRequest(let hold)?:
+            self.exchange = exchange
+            request = .held(headLength: length)
+            wake(at: now &+ hold)
+        case .duplicate(let copies, let spacing)?:
+            exchange.copiesToSend = copies
+            exchange.spacing = spacing
+            exchange.recording = []
+            self.exchange = exchange
+            forwardHead(head, length: length, buffer)
+        default:
+            self.exchange = exchange
+            forwardHead(head, length: length, buffer)
+        }
+    }
+
+    private func forwardHead(_ head: HTTPRequestHead, length: Int, _ buffer: borrowing RelayBuffer) {
+        responses.expectResponse(toMethod: head.method)
+        if upstream == .none { effects.dial = true }
+        take(length, .forward, buffer)
+        response = .awaitingHead
+        request = .body(.forward)
+    }
+
+    private func requestEnded(now: UInt64) {
+        request = .done
+        guard var exchange else { return }
+        exchange.requestDone = true
+        if exchange.copiesToSend > 0, exchange.recording != nil {
+            exchange.nextCopyAt = now
+        }
+        self.exchange = exchange
+        sendCopies(now: now)
+        completeIfDone(now: now)
+    }
+
+    /// Queues the replayed copies that are due.
+    private func sendCopies(now: UInt64) {
+        guard var exchange, exchange.requestDone, exchange.copiesToSend > 0, let recording = exchange.recording else { return }
+        while exchange.copiesToSend > 0 && exchange.nextCopyAt <= now {
+            responses.expectResponse(toMethod: exchange.method)
+            toUpstream.inject(recording)
+            exchange.copiesToSend -= 1
+            exchange.copyResponsesPending += 1
+            exchange.nextCopyAt = now &+ exchange.spacing
+        }
+        if exchange.copiesToSend > 0 { wake(at: exchange.nextCopyAt) }
+        self.exchange = exchange
+    }
+
+    // MARK: Responses (upstream → client)
+
+    /// Scans the upstream's bytes and queues what to do with them.
+    func advanceResponses(_ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64) -> Bool {
+        if tunnel {
+            let fresh = buffer.count - toClient.covered
+            toClient.relay(fresh)
+            return fresh > 0
+        }
+        if hung {
+            let fresh = buffer.count - toClient.covered
+            toClient.discard(fresh)
+            return fresh > 0
+        }
+        var progressed = false
+        while true {
+            switch response {
+            case .idle:
+                if ended && !closing && upstream == .connected && buffer.count == toClient.covered {
+                    // The upstream closed its side between answers: nothing more can be forwarded.
+                    closing = true
+                    progressed = true
+                    if exchange == nil { effects.close = .afterFlush }
+                }
+                return progressed
+            case .heldHead:
+                return progressed
+            case .awaitingHead, .body:
+                let event: HTTP1MessageScanner.Event
+                do {
+                    event = try buffer.withBytes(from: toClient.covered) { (bytes) throws(HTTPParseError) in
+                        try responses.next(bytes, atEnd: ended)
+                    }
+                } catch {
+                    upstreamFailed(error, now: now)
+                    return true
+                }
+                switch event {
+                case .needMore:
+                    if ended && response == .awaitingHead {
+                        // Closed with no answer: the client sees the close.
+                        if exchange?.clientResponsePending ?? false { exchange?.code = "closed" }
+                        finish(code: exchange?.code ?? "closed", now: now)
+                        effects.close = .afterFlush
+                        response = .idle
+                        request = .stopped
+                        return true
+                    }
+                    return progressed
+                case .responseHead(let head, let length):
+                    progressed = true
+                    responseHead(head, length: length, now: now)
+                case .body(let length):
+                    progressed = true
+                    if case .body(let disposition) = response { pass(length, disposition) }
+                case .end(let length):
+                    progressed = true
+                    if case .body(let disposition) = response { pass(length, disposition) }
+                    responseEnded(now: now)
+                default:
+                    preconditionFailure("response scanner gave \(event)")
+                }
+            }
+        }
+    }
+
+    private func pass(_ length: Int, _ disposition: Disposition) {
+        if disposition == .forward { toClient.relay(length) } else { toClient.discard(length) }
+    }
+
+    private func responseHead(_ head: HTTPResponseHead, length: Int, now: UInt64) {
+        guard var exchange else {
+            // An answer nobody asked for: dropped.
+            toClient.discard(length)
+            response = .body(.discard)
+            return
+        }
+        let forClient = exchange.clientResponsePending
+        if !forClient {
+            toClient.discard(length)
+            response = .body(.discard)
+            return
+        }
+        if head.isInterim {
+            // 100 Continue and friends: not the final answer; faults act on the final one.
+            toClient.relay(length)
+            response = .body(.forward)
+            return
+        }
+        switch exchange.decision?.action {
+        case .dropResponse(let then)?:
+            exchange.clientResponsePending = false
+            exchange.answered = true
+            toClient.discard(length)
+            response = .body(.discard)
+            switch then {
+            case .reset:
+                exchange.code = "reset"
+                self.exchange = exchange
+                finish(code: "reset", now: now)
+                effects.close = .reset
+            case .close:
+                exchange.code = "closed"
+                self.exchange = exchange
+                finish(code: "closed", now: now)
+                effects.close = .afterFlush
+                request = .stopped
+            case .hang:
+                exchange.code = "hang"
+                self.exchange = exchange
+                finish(code: "hang", now: now)
+                hung = true
+                request = .stopped
+            }
+            return
+        case .delayResponse(let hold)? where !exchange.responseDelayDone:
+            exchange.responseDelayDone = true
+            if !head.keepAlive { exchange.keepAlive = false }
+            self.exchange = exchange
+            heldStatus = head.status
+            response = .heldHead(length: length)
+            wake(at: now &+ hold)
+            return
+        default:
+            break
+        }
+        exchange.code = String(head.status)
+        exchange.clientResponsePending = false
+        if !head.keepAlive { exchange.keepAlive = false }
+        self.exchange = exchange
+        passHead(length: length, status: head.status, now: now)
+    }
+
+    /// Queues a final response head for the client, marked when the fault asks for it.
+    private func passHead(length: Int, status: Int, now: UInt64) {
+        if let decision = exchange?.decision, decision.mark {
+            toClient.relay(length - 2)
+            toClient.inject(HTTPReplies.markLine(decision.faultID))
+            toClient.relay(2)
+        } else {
+            toClient.relay(length)
+        }
+        response = .body(.forward)
+        let method = exchange?.method ?? ""
+        if status == 101 || (method == "CONNECT" && (200..<300).contains(status)) {
+            // From here on both directions are a byte relay; the exchange is over for HTTP.
+            tunnel = true
+            finish(code: String(status), now: now)
+        }
+    }
+
+    private func responseEnded(now: UInt64) {
+        guard var exchange else {
+            response = .idle
+            return
+        }
+        if exchange.clientResponsePending {
+            // An interim response ended; the final one follows.
+            response = .awaitingHead
+            return
+        }
+        if !exchange.answered {
+            exchange.answered = true
+        } else if exchange.copyResponsesPending > 0 {
+            exchange.copyResponsesPending -= 1
+        }
+        self.exchange = exchange
+        response = exchange.copyResponsesPending > 0 || exchange.copiesToSend > 0 ? .awaitingHead : .idle
+        if tunnel { return }
+        completeIfDone(now: now)
+    }
+
+    /// The exchange is over when its request was read, its answer given and every copy answered.
+    private func completeIfDone(now: UInt64) {
+        guard let exchange, exchange.requestDone, exchange.answered,
+              exchange.copiesToSend == 0, exchange.copyResponsesPending == 0 else { return }
+        if case .heldHead = response { return }
+        finish(code: exchange.code ?? "closed", now: now)
+        self.exchange = nil
+        response = .idle
+        if request == .stopped || hung { return }
+        if !exchange.keepAlive || closing {
+            request = .stopped
+            effects.close = .afterFlush
+        } else {
+            request = .awaitingHead
+        }
+    }
+
+    /// Counts a request as finished once, with what the client got.
+    private func finish(code: String, now: UInt64) {
+        guard var exchange, exchange.code != "counted" else { return }
+        effects.completed.append((code, now &- exchange.startedAt))
+        exchange.code = "counted"
+        self.exchange = exchange
+    }
+
+    // MARK: Timers
+
+    /// A timer fired: release a held head or send spaced copies that are due.
+    func timerFired(now: UInt64, _ clientBuffer: borrowing RelayBuffer) {
+        guard let due = timerAt, due <= now else { return }
+        timerAt = nil
+        switch request {
+        case .held(let length):
+            guard exchange != nil else { break }
+            request = .body(.forward)
+            responses.expectResponse(toMethod: exchange!.method)
+            if upstream == .none { effects.dial = true }
+            take(length, .forward, clientBuffer)
+            response = .awaitingHead
+        default:
+            break
+        }
+        if case .heldHead(let length) = response, var exchange {
+            let status = heldStatus ?? 200
+            exchange.clientResponsePending = false
+            exchange.code = String(status)
+            self.exchange = exchange
+            passHead(length: length, status: status, now: now)
+        }
+        sendCopies(now: now)
+    }
+
+    /// The status of a held response head (kept so the release can count it).
+    var heldStatus: Int?
+    /// `httpRelay` is running for this connection (connect callbacks inside it must not re-enter).
+    var inRelay = false
+    /// The deadline a timer is armed for.
+    var armedTimer: UInt64 = 0
+    /// Close once the client's output is written (FIN, then linger).
+    var closeWhenFlushed = false
+    /// While lingering after the proxy's FIN: when to give up on the client and close.
+    var lingerUntil: UInt64 = 0
+
+    private func wake(at deadline: UInt64) {
+        if timerAt == nil || deadline < timerAt! { timerAt = deadline }
+    }
+
+    // MARK: Failures
+
+    /// A malformed request: refused with 400/431, never forwarded; the connection closes.
+    private func reject(_ error: HTTPParseError, now: UInt64) {
+        let status = error.suggestedStatus
+        journalRejection(error, status: status)
+        toClient.inject(HTTPReplies.error(status: status, message: "faultline: bad request: \(error)"))
+        effects.completed.append((String(status), 0))
+        request = .stopped
+        effects.close = .afterFlush
+    }
+
+    /// The upstream's answer is malformed: the client cannot be given a sound answer any more.
+    private func upstreamFailed(_ error: HTTPParseError, now: UInt64) {
+        var fields: [JournalField] = [
+            .string("route", routeName), .int("conn", serial), .string("side", "upstream"),
+            .string("reason", error.description),
+        ]
+        if let exchange { fields.append(.int("req", exchange.index)) }
+        effects.journal.append(JournalEvent(event: "http.rejected", fields: fields))
+        let untouched = exchange?.clientResponsePending ?? false
+        if untouched {
+            toClient.inject(HTTPReplies.error(status: 502, message: "faultline: malformed response from upstream: \(error)"))
+            exchange?.code = "502"
+            finish(code: "502", now: now)
+            effects.close = .afterFlush
+        } else {
+            finish(code: "reset", now: now)
+            effects.close = .reset
+        }
+        request = .stopped
+        response = .idle
+    }
+
+    /// The upstream could not be reached: 502 for the waiting request, then close.
+    func upstreamUnreachable(reason: String, now: UInt64) {
+        if exchange?.clientResponsePending ?? false {
+            toClient.inject(HTTPReplies.error(status: 502, message: "faultline: upstream connect failed: \(reason)"))
+            exchange?.code = "502"
+            finish(code: "502", now: now)
+        }
+        request = .stopped
+        response = .idle
+        effects.close = .afterFlush
+    }
+
+    private func journalRejection(_ error: HTTPParseError, status: Int?) {
+        var fields: [JournalField] = [
+            .string("route", routeName), .int("conn", serial), .int("req", nextIndex), .string("side", "client"),
+            .string("reason", error.description),
+        ]
+        if let status { fields.append(.int("status", status)) }
+        effects.journal.append(JournalEvent(event: "http.rejected", fields: fields))
+    }
+
+    private func journalFault(_ decision: HTTPFaultDecision, head: HTTPRequestHead, index: UInt64) -> JournalEvent {
+        var fields: [JournalField] = [
+            .string("route", routeName), .int("conn", serial), .int("req", index),
+            .string("method", head.method), .string("path", String(head.path)),
+            .string("fault", decision.faultID), .string("type", decision.type), .string("action", decision.action.label),
+        ]
+        if let traceparent = head.headers["traceparent"] { fields.append(.string("traceparent", traceparent)) }
+        return JournalEvent(event: "http.fault", fields: fields)
+    }
+}
+
+@available(*, unavailable)
+extension HTTPSession: Sendable {}

@@ -1,0 +1,386 @@
+import FaultlineCore
+import FaultlineHTTP1
+import FaultlineLoop
+import FaultlineMetrics
+import FaultlineSystem
+
+extension Worker {
+    /// How long a connection the proxy closes keeps reading (and dropping) what the client still
+    /// sends, so the kernel does not answer those bytes with an RST that destroys the reply.
+    static var lingerNanoseconds: UInt64 { 1_000_000_000 }
+
+    /// An `http` connection was admitted and passed its connection-level faults: start reading
+    /// requests. The upstream is dialled when the first request is to be forwarded.
+    func openHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
+        connection.http = HTTPSession(routeName: route.spec.name, serial: connection.serial, faults: route.httpFaults)
+        connection.state = .open
+        httpRelay(loop, connection)
+    }
+
+    /// Dials the upstream for the first forwarded request, honouring `connect_delay` and a
+    /// partition that holds connects.
+    private func dialHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, _ session: HTTPSession) {
+        guard session.upstream == .none, connection.upstream == nil, let route = routes[connection.routeName] else { return }
+        session.upstream = .connecting
+        if let delay = connection.policy.connectDelay {
+            connection.connectDelayPending = true
+            loop.schedule(at: loop.now &+ delay.value.nanosecondsClamped, tag: tag(.connectionFaultTimer, connection))
+            return
+        }
+        if connection.policy.holdConnect != nil {
+            connection.connectHeld = true
+            return
+        }
+        startConnect(loop, connection, route: route)
+    }
+
+    /// Epoll readiness on an http connection.
+    func httpReady(_ loop: EventLoop<Worker>, _ connection: Connection, side: Connection.Side) {
+        if side == .upstream, connection.http?.upstream == .connecting, connection.upstream != nil {
+            finishConnect(loop, connection)
+            return
+        }
+        httpRelay(loop, connection)
+    }
+
+    /// The upstream connect of an http connection failed: the waiting request gets a 502.
+    func httpConnectFailed(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
+        if let registration = connection.upstreamRegistration { loop.deregister(registration) }
+        connection.upstreamRegistration = nil
+        connection.upstream.take()?.close()
+        connection.upstreamWritable = false
+        connection.upstreamReadable = false
+        guard let session = connection.http else { return }
+        session.upstream = .none
+        session.upstreamUnreachable(reason: reason.rawValue, now: loop.now)
+        httpRelay(loop, connection)
+    }
+
+    /// The session's timer: a delayed head, spaced copies, or the end of a lingering close.
+    func httpTimerFired(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        guard let session = connection.http else { return }
+        if session.lingerUntil != 0 {
+            if loop.now >= session.lingerUntil { close(loop, connection, reset: false) }
+            return
+        }
+        session.timerFired(now: loop.now, connection.up.buffer)
+        httpRelay(loop, connection)
+    }
+
+    /// Moves an http connection's bytes: read both sides, let the codec turn them into output,
+    /// write what each side takes, until nothing moves or the budget is spent.
+    func httpRelay(_ loop: EventLoop<Worker>, _ c: Connection) {
+        guard c.state == .open, let session = c.http, !session.inRelay else { return }
+        if session.lingerUntil != 0 {
+            linger(loop, c)
+            return
+        }
+        session.inRelay = true
+        defer { session.inRelay = false }
+        var budget = wakeBudget
+        while budget > 0 {
+            var progressed = false
+            switch httpRead(loop, c, .upstream, budget: budget) {
+            case .failed: return closeAfterReset(loop, c, session)
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            if session.upstream == .connected {
+                switch httpRead(loop, c, .downstream, budget: budget) {
+                case .failed: return closeAfterReset(loop, c, session)
+                case .progressed: progressed = true
+                case .idle: break
+                }
+            }
+            let now = loop.now
+            let seed = plan.seed
+            let ledger = attemptLedger
+            if session.advanceRequests(c.up.buffer, ended: c.up.sourceEnded, now: now, decide: { facts, index in
+                var counting = LedgerCounting(ledger: ledger)
+                return HTTPFaultDecider.decide(
+                    faults: session.faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
+                    attempts: &counting)
+            }) { progressed = true }
+            if session.upstream == .connected || c.down.sourceEnded {
+                if session.advanceResponses(c.down.buffer, ended: c.down.sourceEnded, now: now) { progressed = true }
+            }
+            if !session.effects.isEmpty { progressed = true }
+            guard applyEffects(loop, c, session) else { return }
+            // A connect that finished or failed at once inside applyEffects left its own effects.
+            if !session.effects.isEmpty { progressed = true }
+
+            switch httpWrite(loop, c, .upstream, budget: &budget) {
+            case .failed: return closeAfterReset(loop, c, session)
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            switch httpWrite(loop, c, .downstream, budget: &budget) {
+            case .failed: return closeAfterReset(loop, c, session)
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            guard settle(loop, c, session) else { return }
+            if !progressed { break }
+        }
+        guard enforceFaults(loop, c, .upstream), enforceFaults(loop, c, .downstream) else { return }
+        if let due = session.timerAt, due != session.armedTimer {
+            session.armedTimer = due
+            loop.schedule(at: due, tag: tag(.httpTimer, c))
+        }
+        if budget <= 0 && !c.onReadyList {
+            c.onReadyList = true
+            readyList.append(c)
+        }
+    }
+
+    /// Carries out what the codec asked for: dial, journal, count, close.
+    /// Returns false when the connection was closed.
+    private func applyEffects(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSession) -> Bool {
+        guard !session.effects.isEmpty else { return true }
+        let effects = session.effects
+        session.effects = HTTPSession.Effects()
+        for injection in effects.injections {
+            injectionCounter(route: c.routeName, fault: injection.faultID, type: injection.type).increment()
+        }
+        if let events {
+            for event in effects.journal { events.record(event) }
+        }
+        for done in effects.completed {
+            httpCounters(c.routeName).record(code: done.code, nanoseconds: done.nanoseconds)
+        }
+        if effects.dial { dialHTTP(loop, c, session) }
+        switch effects.close {
+        case .reset?:
+            close(loop, c, reset: true)
+            return false
+        case .afterFlush?:
+            session.closeWhenFlushed = true
+        case nil:
+            break
+        }
+        return true
+    }
+
+    /// End-of-connection rules after a round of writes. Returns false when it closed.
+    private func settle(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSession) -> Bool {
+        if session.tunnel {
+            // A byte relay now: FINs pass once everything before them was written.
+            passFIN(c, session, .upstream)
+            passFIN(c, session, .downstream)
+            if c.up.finSent && c.down.finSent {
+                close(loop, c, reset: false)
+                return false
+            }
+            return true
+        }
+        if c.up.sourceEnded && (session.hung || (session.exchange == nil && session.toClient.isEmpty)) {
+            // The client is gone and owed nothing.
+            session.closeWhenFlushed = true
+        }
+        if session.closeWhenFlushed && session.toClient.isEmpty {
+            if c.up.sourceEnded {
+                close(loop, c, reset: false)
+                return false
+            }
+            // FIN to the client, then read and drop what it still sends until it closes too.
+            _ = c.withSocket(.client) { fd in try? Posix.shutdown(fd, .write) }
+            c.down.finSent = true
+            if let registration = c.upstreamRegistration { loop.deregister(registration) }
+            c.upstreamRegistration = nil
+            c.upstream.take()?.close()
+            session.lingerUntil = loop.now &+ Worker.lingerNanoseconds
+            loop.scheduleCoarse(at: session.lingerUntil, tag: tag(.httpTimer, c))
+            linger(loop, c)
+            return false
+        }
+        return true
+    }
+
+    /// Reads and drops the client's bytes until it closes; then the connection closes.
+    private func linger(_ loop: EventLoop<Worker>, _ c: Connection) {
+        while c.clientReadable {
+            let result = c.withSocket(.client) { (fd) -> IOResult<Int>? in
+                try? c.up.buffer.read(from: fd, limit: wakeBudget, pool: pool)
+            }
+            switch result {
+            case .some(.some(.processed(let n))) where n > 0:
+                continue  // not committed: dropped
+            case .some(.some(.wouldBlock)):
+                c.clientReadable = false
+            default:
+                c.up.buffer.release(to: pool)
+                close(loop, c, reset: false)
+                return
+            }
+        }
+        c.up.buffer.release(to: pool)
+    }
+
+    private func passFIN(_ c: Connection, _ session: HTTPSession, _ flow: Flow) {
+        let destination: Connection.Side = flow == .upstream ? .upstream : .client
+        let done: Bool
+        switch flow {
+        case .upstream:
+            done = c.up.sourceEnded && !c.up.finSent && session.toUpstream.isEmpty && c.up.buffer.isEmpty
+            if done { c.up.finSent = true }
+        case .downstream:
+            done = c.down.sourceEnded && !c.down.finSent && session.toClient.isEmpty && c.down.buffer.isEmpty
+            if done { c.down.finSent = true }
+        }
+        if done { _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) } }
+    }
+
+    private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSession) {
+        if let exchange = session.exchange, exchange.code != "counted" {
+            httpCounters(c.routeName).record(code: "reset", nanoseconds: loop.now &- exchange.startedAt)
+        }
+        close(loop, c, reset: true)
+    }
+
+    enum HTTPIOOutcome {
+        case idle
+        case progressed
+        /// A side reset or failed.
+        case failed
+    }
+
+    /// One read from the source of `flow` into its buffer, byte faults applied as on tcp routes.
+    private func httpRead(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: Int) -> HTTPIOOutcome {
+        switch flow {
+        case .upstream: return readSource(loop, c, &c.up, from: .client, budget: budget)
+        case .downstream: return readSource(loop, c, &c.down, from: .upstream, budget: budget)
+        }
+    }
+
+    private func readSource(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, from source: Connection.Side, budget: Int
+    ) -> HTTPIOOutcome {
+        let faults = stream.faults
+        let readable = source == .client ? c.clientReadable : c.upstreamReadable
+        guard readable, !stream.sourceEnded, stream.buffer.space > 0, !(faults?.state.readPaused ?? false) else { return .idle }
+        do {
+            guard let result = try c.withSocket(source, { (fd) throws(SystemError) in
+                try stream.buffer.read(from: fd, limit: budget, pool: pool)
+            }) else { return .idle }
+            switch result {
+            case .processed(0):
+                stream.sourceEnded = true
+                return .progressed
+            case .processed(let n):
+                if n < stream.buffer.lastReadRequest {
+                    if source == .client {
+                        if !c.clientHangup { c.clientReadable = false }
+                    } else if !c.upstreamHangup {
+                        c.upstreamReadable = false
+                    }
+                }
+                if let faults {
+                    if !faults.state.discardsInput {
+                        stream.buffer.didRead(n)
+                        faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
+                        stream.bytesIn &+= UInt64(n)
+                    }
+                } else {
+                    stream.buffer.didRead(n)
+                    stream.bytesIn &+= UInt64(n)
+                }
+                return .progressed
+            case .wouldBlock:
+                if source == .client { c.clientReadable = false } else { c.upstreamReadable = false }
+                return .idle
+            }
+        } catch {
+            return .failed
+        }
+    }
+
+    /// Carries out the front of a direction's output queue as far as its destination takes it.
+    private func httpWrite(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: inout Int) -> HTTPIOOutcome {
+        guard let session = c.http else { return .idle }
+        switch flow {
+        case .upstream:
+            return carryOut(loop, c, &session.toUpstream, &c.up, to: .upstream, budget: &budget)
+        case .downstream:
+            return carryOut(loop, c, &session.toClient, &c.down, to: .client, budget: &budget)
+        }
+    }
+
+    private func carryOut(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ queue: inout OutputQueue, _ stream: inout HalfStream,
+        to destination: Connection.Side, budget: inout Int
+    ) -> HTTPIOOutcome {
+        let counter = destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream
+        var outcome = HTTPIOOutcome.idle
+        while budget > 0, let op = queue.first {
+            let writable = destination == .upstream
+                ? c.upstreamWritable && c.http?.upstream == .connected : c.clientWritable
+            switch op {
+            case .discard(let n):
+                stream.buffer.discard(n)
+                stream.bytesOut &+= UInt64(n)
+                queue.consumed(n)
+                outcome = .progressed
+            case .relay(let n):
+                guard writable else { return outcome }
+                var allowance = min(n, budget)
+                if let faults = stream.faults {
+                    allowance = min(allowance, faults.state.writeAllowance(
+                        held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+                }
+                guard allowance > 0 else { return outcome }
+                do {
+                    guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
+                        try stream.buffer.write(to: fd, limit: allowance)
+                    }) else { return outcome }
+                    switch result {
+                    case .processed(let written):
+                        stream.bytesOut &+= UInt64(written)
+                        counter.add(UInt64(written))
+                        budget -= written
+                        queue.consumed(written)
+                        stream.faults?.state.didWrite(written, written: stream.bytesOut, now: loop.now)
+                        outcome = .progressed
+                        if written < allowance { return outcome }
+                    case .wouldBlock:
+                        if destination == .upstream { c.upstreamWritable = false } else { c.clientWritable = false }
+                        return outcome
+                    }
+                } catch {
+                    return .failed
+                }
+            case .inject(let bytes, let offset):
+                guard writable else { return outcome }
+                do {
+                    guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
+                        try Posix.write(fd, bytes: bytes[offset...])
+                    }) else { return outcome }
+                    switch result {
+                    case .processed(let written):
+                        counter.add(UInt64(written))
+                        budget -= written
+                        queue.injected(written)
+                        outcome = .progressed
+                    case .wouldBlock:
+                        if destination == .upstream { c.upstreamWritable = false } else { c.clientWritable = false }
+                        return outcome
+                    }
+                } catch {
+                    return .failed
+                }
+            case .finish:
+                _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) }
+                queue.popFront()
+                outcome = .progressed
+            }
+        }
+        if stream.buffer.isEmpty { stream.buffer.releaseIfEmpty(to: pool) }
+        return outcome
+    }
+
+    private func httpCounters(_ route: String) -> HTTPCounters {
+        if let existing = httpCounterTable[route] { return existing }
+        let counters = HTTPCounters(route: route, worker: index, metrics: metrics)
+        httpCounterTable[route] = counters
+        return counters
+    }
+}
