@@ -2,6 +2,14 @@ import FaultlineCore
 import FaultlineLoop
 import FaultlineSystem
 
+/// What one read or write step did.
+enum IOOutcome {
+    case idle
+    case progressed
+    /// A side reset or failed (or its socket is gone).
+    case failed
+}
+
 extension Worker {
     /// Moves bytes both ways until both sides would block, the budget is spent, a fault holds
     /// them, or the connection closes.
@@ -54,49 +62,16 @@ extension Worker {
             var progressed = false
 
             // Read from the source while there is room.
-            let sourceReadable = source == .client ? c.clientReadable : c.upstreamReadable
-            if sourceReadable && !stream.sourceEnded && stream.buffer.space > 0 && !(faults?.state.readPaused ?? false) {
-                do {
-                    let limit = budget
-                    guard let result = try c.withSocket(source, { (fd) throws(SystemError) in
-                        try stream.buffer.read(from: fd, limit: limit, pool: pool)
-                    }) else { return false }
-                    switch result {
-                    case .processed(0):
-                        stream.sourceEnded = true
-                        progressed = true
-                    case .processed(let n):
-                        progressed = true
-                        // Edge-triggered: a short read drained the socket, and new bytes bring a
-                        // new edge, so the read that would only say EAGAIN is skipped. Not after a
-                        // hangup: then the FIN may sit right behind these bytes with no edge to come.
-                        if n < stream.buffer.lastReadRequest {
-                            if source == .client {
-                                if !c.clientHangup { c.clientReadable = false }
-                            } else if !c.upstreamHangup {
-                                c.upstreamReadable = false
-                            }
-                        }
-                        if let faults {
-                            // Bytes a blackhole or timeout drops are simply never committed.
-                            if !faults.state.discardsInput {
-                                stream.buffer.didRead(n)
-                                faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
-                                stream.bytesIn &+= UInt64(n)
-                            }
-                        } else {
-                            stream.buffer.didRead(n)
-                            stream.bytesIn &+= UInt64(n)
-                        }
-                    case .wouldBlock:
-                        if source == .client { c.clientReadable = false } else { c.upstreamReadable = false }
-                    }
-                } catch {
-                    // The source reset. What it sent before is passed on if the other side
-                    // takes it at once; then the reset travels on, as through a real network.
-                    flushOnce(c, &stream, to: destination, now: loop.now)
-                    return false
-                }
+            switch readSource(loop, c, &stream, from: source, budget: budget) {
+            case .progressed:
+                progressed = true
+            case .idle:
+                break
+            case .failed:
+                // The source reset. What it sent before is passed on if the other side
+                // takes it at once; then the reset travels on, as through a real network.
+                flushOnce(c, &stream, to: destination, now: loop.now)
+                return false
             }
 
             // Write to the destination what it will take and the faults allow.
@@ -166,6 +141,54 @@ extension Worker {
             }
         }
         return true
+    }
+
+    /// One read from `source` into the stream's buffer, while there is room and the faults let
+    /// it read; bytes a blackhole or timeout drops are never committed.
+    @inline(__always)
+    func readSource(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, from source: Connection.Side, budget: Int
+    ) -> IOOutcome {
+        let faults = stream.faults
+        let readable = source == .client ? c.clientReadable : c.upstreamReadable
+        guard readable, !stream.sourceEnded, stream.buffer.space > 0, !(faults?.state.readPaused ?? false) else { return .idle }
+        do {
+            guard let result = try c.withSocket(source, { (fd) throws(SystemError) in
+                try stream.buffer.read(from: fd, limit: budget, pool: pool)
+            }) else { return .failed }
+            switch result {
+            case .processed(0):
+                stream.sourceEnded = true
+                return .progressed
+            case .processed(let n):
+                // Edge-triggered: a short read drained the socket, and new bytes bring a new
+                // edge, so the read that would only say EAGAIN is skipped. Not after a hangup:
+                // then the FIN may sit right behind these bytes with no edge to come.
+                if n < stream.buffer.lastReadRequest {
+                    if source == .client {
+                        if !c.clientHangup { c.clientReadable = false }
+                    } else if !c.upstreamHangup {
+                        c.upstreamReadable = false
+                    }
+                }
+                if let faults {
+                    if !faults.state.discardsInput {
+                        stream.buffer.didRead(n)
+                        faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
+                        stream.bytesIn &+= UInt64(n)
+                    }
+                } else {
+                    stream.buffer.didRead(n)
+                    stream.bytesIn &+= UInt64(n)
+                }
+                return .progressed
+            case .wouldBlock:
+                if source == .client { c.clientReadable = false } else { c.upstreamReadable = false }
+                return .idle
+            }
+        } catch {
+            return .failed
+        }
     }
 
     /// One nonblocking write of what is held, ignoring the outcome.

@@ -237,65 +237,16 @@ extension Worker {
         close(loop, c, reset: true)
     }
 
-    enum HTTPIOOutcome {
-        case idle
-        case progressed
-        /// A side reset or failed.
-        case failed
-    }
-
     /// One read from the source of `flow` into its buffer, byte faults applied as on tcp routes.
-    private func httpRead(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: Int) -> HTTPIOOutcome {
+    private func httpRead(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: Int) -> IOOutcome {
         switch flow {
         case .upstream: return readSource(loop, c, &c.up, from: .client, budget: budget)
         case .downstream: return readSource(loop, c, &c.down, from: .upstream, budget: budget)
         }
     }
 
-    private func readSource(
-        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, from source: Connection.Side, budget: Int
-    ) -> HTTPIOOutcome {
-        let faults = stream.faults
-        let readable = source == .client ? c.clientReadable : c.upstreamReadable
-        guard readable, !stream.sourceEnded, stream.buffer.space > 0, !(faults?.state.readPaused ?? false) else { return .idle }
-        do {
-            guard let result = try c.withSocket(source, { (fd) throws(SystemError) in
-                try stream.buffer.read(from: fd, limit: budget, pool: pool)
-            }) else { return .idle }
-            switch result {
-            case .processed(0):
-                stream.sourceEnded = true
-                return .progressed
-            case .processed(let n):
-                if n < stream.buffer.lastReadRequest {
-                    if source == .client {
-                        if !c.clientHangup { c.clientReadable = false }
-                    } else if !c.upstreamHangup {
-                        c.upstreamReadable = false
-                    }
-                }
-                if let faults {
-                    if !faults.state.discardsInput {
-                        stream.buffer.didRead(n)
-                        faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
-                        stream.bytesIn &+= UInt64(n)
-                    }
-                } else {
-                    stream.buffer.didRead(n)
-                    stream.bytesIn &+= UInt64(n)
-                }
-                return .progressed
-            case .wouldBlock:
-                if source == .client { c.clientReadable = false } else { c.upstreamReadable = false }
-                return .idle
-            }
-        } catch {
-            return .failed
-        }
-    }
-
     /// Carries out the front of a direction's output queue as far as its destination takes it.
-    private func httpWrite(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: inout Int) -> HTTPIOOutcome {
+    private func httpWrite(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: inout Int) -> IOOutcome {
         guard let session = c.http else { return .idle }
         switch flow {
         case .upstream:
@@ -308,9 +259,9 @@ extension Worker {
     private func carryOut(
         _ loop: EventLoop<Worker>, _ c: Connection, _ queue: inout OutputQueue, _ stream: inout HalfStream,
         to destination: Connection.Side, budget: inout Int
-    ) -> HTTPIOOutcome {
+    ) -> IOOutcome {
         let counter = destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream
-        var outcome = HTTPIOOutcome.idle
+        var outcome = IOOutcome.idle
         while budget > 0, let op = queue.first {
             let writable = destination == .upstream
                 ? c.upstreamWritable && c.http?.upstream == .connected : c.clientWritable
