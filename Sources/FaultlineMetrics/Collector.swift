@@ -59,7 +59,7 @@ public struct Collector: Sendable {
     /// Appends the family, with freshly collected samples, to `output` in text exposition
     /// format 0.0.4.
     public func emit(into output: inout String) {
-        Exposition.writeHeader(into: &output, name: name, help: help, type: type)
+        Exposition.writeHeader(into: &output, name: name, help: help, typeName: type.rawValue)
         let samples = collect().sorted { Exposition.precedes($0.labelValues, $1.labelValues) }
         for sample in samples {
             output += Exposition.seriesPrefix(name: name, labelNames: labelNames, labelValues: sample.labelValues)

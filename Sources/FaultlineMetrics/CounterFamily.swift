@@ -72,7 +72,7 @@ public final class CounterFamily: Sendable {
     /// Appends this family — `# HELP`, `# TYPE`, then one line per label set in label-value
     /// order — to `output` in text exposition format 0.0.4.
     public func emit(into output: inout String) {
-        Exposition.writeHeader(into: &output, name: name, help: help, type: .counter)
+        Exposition.writeHeader(into: &output, name: name, help: help, typeName: MetricType.counter.rawValue)
         table.withLock { table in
             for entry in table.ordered {
                 output += entry.series.prefix

@@ -1,7 +1,11 @@
 /// Building blocks of the Prometheus text exposition format 0.0.4, shared by every family.
 enum Exposition {
     /// Appends the `# HELP` and `# TYPE` lines that open a family.
-    static func writeHeader(into output: inout String, name: String, help: String, type: MetricType) {
+    ///
+    /// The type is the word printed on the `# TYPE` line rather than a ``MetricType``, because
+    /// `histogram` is a type only ``HistogramFamily`` produces and must not be offered to a
+    /// ``Collector``.
+    static func writeHeader(into output: inout String, name: String, help: String, typeName: String) {
         output += "# HELP "
         output += name
         output += " "
@@ -9,7 +13,7 @@ enum Exposition {
         output += "\n# TYPE "
         output += name
         output += " "
-        output += type.rawValue
+        output += typeName
         output += "\n"
     }
 
@@ -34,6 +38,25 @@ enum Exposition {
         }
         prefix += " "
         return prefix
+    }
+
+    /// A whole number of nanoseconds as decimal seconds, exactly: up to nine decimals, no
+    /// trailing zeros and no exponent (`0`, `0.0005`, `2.5`, `18446744073.709551615`).
+    ///
+    /// Integer arithmetic rather than `Double`, so the text is the exact value whatever its
+    /// size; every Prometheus parser reads it as a float.
+    static func decimalSeconds(nanoseconds: UInt64) -> String {
+        let nanosecondsPerSecond: UInt64 = 1_000_000_000
+        let whole = String(nanoseconds / nanosecondsPerSecond)
+        var fraction = nanoseconds % nanosecondsPerSecond
+        guard fraction != 0 else { return whole }
+        var digits = 9
+        while fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        let fractionText = String(fraction)
+        return whole + "." + String(repeating: "0", count: digits - fractionText.count) + fractionText
     }
 
     /// Escapes a label value: backslash, double quote and line feed.

@@ -65,7 +65,7 @@ public final class GaugeFamily: Sendable {
     /// Appends this family — `# HELP`, `# TYPE`, then one line per label set in label-value
     /// order — to `output` in text exposition format 0.0.4.
     public func emit(into output: inout String) {
-        Exposition.writeHeader(into: &output, name: name, help: help, type: .gauge)
+        Exposition.writeHeader(into: &output, name: name, help: help, typeName: MetricType.gauge.rawValue)
         table.withLock { table in
             for entry in table.ordered {
                 output += entry.series.prefix

@@ -9,12 +9,14 @@ public final class MetricsRegistry: Sendable {
     private enum Family: Sendable {
         case counter(CounterFamily)
         case gauge(GaugeFamily)
+        case histogram(HistogramFamily)
         case collector(Collector)
 
         var name: String {
             switch self {
             case .counter(let family): family.name
             case .gauge(let family): family.name
+            case .histogram(let family): family.name
             case .collector(let collector): collector.name
             }
         }
@@ -23,6 +25,7 @@ public final class MetricsRegistry: Sendable {
             switch self {
             case .counter(let family): family.emit(into: &output)
             case .gauge(let family): family.emit(into: &output)
+            case .histogram(let family): family.emit(into: &output)
             case .collector(let collector): collector.emit(into: &output)
             }
         }
@@ -47,6 +50,14 @@ public final class MetricsRegistry: Sendable {
     /// - Parameter family: The family to expose.
     public func register(_ family: GaugeFamily) {
         append(.gauge(family))
+    }
+
+    /// Adds a histogram family; it is rendered after every family registered before it.
+    ///
+    /// Registering two families with the same name is a programmer error and traps.
+    /// - Parameter family: The family to expose.
+    public func register(_ family: HistogramFamily) {
+        append(.histogram(family))
     }
 
     /// Adds a family computed at scrape time; it is rendered after every family registered

@@ -9,6 +9,7 @@ public struct ProxyMetrics: Sendable {
     public let bytes: CounterFamily
     public let faultInjections: CounterFamily
     public let httpRequests: CounterFamily
+    public let httpRequestDuration: HistogramFamily
 
     /// Creates the families and registers them, in SPEC §5 order.
     public init(registry: MetricsRegistry) {
@@ -35,6 +36,10 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_http_requests_total",
             help: "HTTP requests finished, per route and what the client got (a status, or reset/closed/hang).",
             labelNames: ["route", "code"])
+        httpRequestDuration = HistogramFamily(
+            name: "faultline_http_request_duration_seconds",
+            help: "HTTP requests finished, by time from the request head to the end of the client's answer.",
+            labelNames: ["route"])
         registry.register(connectionsAccepted)
         registry.register(connectionsActive)
         registry.register(connectionsRejected)
@@ -42,6 +47,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(bytes)
         registry.register(faultInjections)
         registry.register(httpRequests)
+        registry.register(httpRequestDuration)
     }
 }
 
@@ -87,8 +93,10 @@ final class HTTPCounters {
     private let worker: Int
     private let metrics: ProxyMetrics
     private var byCode: [String: Counter] = [:]
+    private let duration: Histogram
 
     init(route: String, worker: Int, metrics: ProxyMetrics) {
+        duration = metrics.httpRequestDuration.shard(labels: [route], worker: worker)
         self.route = route
         self.worker = worker
         self.metrics = metrics
@@ -96,6 +104,7 @@ final class HTTPCounters {
 
     /// A finished request: what the client got and how long the exchange took.
     func record(code: String, nanoseconds: UInt64) {
+        duration.observe(nanoseconds: nanoseconds)
         if let counter = byCode[code] {
             counter.increment()
         } else {

@@ -34,6 +34,39 @@ struct MetricsRegistryTests {
             """)
     }
 
+    @Test("a histogram family renders in registration order, between the families around it")
+    func histogramInRegistrationOrder() {
+        let registry = MetricsRegistry()
+        let requests = CounterFamily(name: "faultline_http_requests_total", help: "Requests.", labelNames: ["route"])
+        let duration = HistogramFamily(
+            name: "faultline_http_request_duration_seconds",
+            help: "Request duration.",
+            labelNames: ["route"],
+            upperBoundsSeconds: [0.5]
+        )
+        let active = GaugeFamily(name: "faultline_connections_active", help: "Open connections.")
+        registry.register(requests)
+        registry.register(duration)
+        registry.register(active)
+        requests.shard(labels: ["api"], worker: 0).increment()
+        duration.shard(labels: ["api"], worker: 0).observe(nanoseconds: 750_000_000)
+
+        #expect(registry.render() == """
+            # HELP faultline_http_requests_total Requests.
+            # TYPE faultline_http_requests_total counter
+            faultline_http_requests_total{route="api"} 1
+            # HELP faultline_http_request_duration_seconds Request duration.
+            # TYPE faultline_http_request_duration_seconds histogram
+            faultline_http_request_duration_seconds_bucket{route="api",le="0.5"} 0
+            faultline_http_request_duration_seconds_bucket{route="api",le="+Inf"} 1
+            faultline_http_request_duration_seconds_sum{route="api"} 0.75
+            faultline_http_request_duration_seconds_count{route="api"} 1
+            # HELP faultline_connections_active Open connections.
+            # TYPE faultline_connections_active gauge
+
+            """)
+    }
+
     @Test("an empty registry renders nothing")
     func emptyRegistry() {
         #expect(MetricsRegistry().render() == "")
@@ -144,6 +177,11 @@ struct MetricsRegistryTests {
             let registry = MetricsRegistry()
             registry.register(CounterFamily(name: "c_total", help: "h"))
             registry.register(GaugeFamily(name: "c_total", help: "h"))
+        }
+        await #expect(processExitsWith: .failure) {
+            let registry = MetricsRegistry()
+            registry.register(HistogramFamily(name: "h_seconds", help: "h"))
+            registry.register(CounterFamily(name: "h_seconds", help: "h"))
         }
     }
 }
