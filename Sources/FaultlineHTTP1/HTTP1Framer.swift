@@ -419,7 +419,7 @@ struct HTTP1Framer: Sendable {
                 if eof { throw .unexpectedEndOfStream }
                 return .blocked
             }
-            let size = try parseChunkSize(line)
+            let size = try Self.parseChunkSize(line)
             if size > limits.maxBodyBytes - bodyBytes { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
             bodyBytes += size
             if size == 0 {
@@ -473,7 +473,7 @@ struct HTTP1Framer: Sendable {
         return .end(trailers: trailers)
     }
 
-    private func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
+    static func parseChunkSize(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> Int {
         var index = line.startIndex
         var size = 0
         var digits = 0
