@@ -43,6 +43,11 @@ extension ConfigDecoder {
                 protocolKind = diagnostics.choice(
                     value, reader.path("protocol"), what: "protocol", RouteProtocol.allCases
                 ) ?? .tcp
+                if protocolKind == .grpc {
+                    diagnostics.add(
+                        reader.path("protocol"),
+                        "\"grpc\" is not served by this build yet (it needs HTTP/2); use \"http\" for HTTP/1.1")
+                }
             }
             let from = reader.takeNullable("from").flatMap { diagnostics.name($0, reader.path("from")) }
             let to = reader.takeNullable("to").flatMap { diagnostics.name($0, reader.path("to")) }
@@ -95,7 +100,8 @@ extension ConfigDecoder {
     /// Faults that decoded cleanly. Written ids are checked first, so a generated id
     /// (`"<type>-<index>"`) that collides with one is the one reported.
     static func decodeFaults(
-        _ value: JSONValue, knownRoutes: Set<String>, _ diagnostics: inout Diagnostics
+        _ value: JSONValue, knownRoutes: Set<String>, protocols: [String: RouteProtocol] = [:],
+        _ diagnostics: inout Diagnostics
     ) -> [FaultSpec] {
         guard let items = diagnostics.array(value, "faults") else { return [] }
         var decoded: [(FaultDecoder.Decoded, path: String)] = []
@@ -104,6 +110,10 @@ extension ConfigDecoder {
             if let fault = FaultDecoder.decode(
                 item, path: path, knownRoutes: knownRoutes, generatedID: { "\($0)-\(index)" }, &diagnostics
             ) {
+                if let problem = FaultDecoder.routeProblem(fault.fault, protocols: protocols) {
+                    diagnostics.add(JSONPath.child(path, "route"), problem)
+                    continue
+                }
                 decoded.append((fault, path))
             }
         }

@@ -82,7 +82,10 @@ public enum ConfigDecoder {
             (config.routes, routeNames) = decodeRoutes(routes, &diagnostics)
         }
         if let faults = reader.take("faults") {
-            config.faults = decodeFaults(faults, knownRoutes: routeNames, &diagnostics)
+            config.faults = decodeFaults(
+                faults, knownRoutes: routeNames,
+                protocols: Dictionary(config.routes.map { ($0.name, $0.protocolKind) }, uniquingKeysWith: { a, _ in a }),
+                &diagnostics)
         }
         if let schedule = reader.take("schedule") {
             config.schedule = decodeSchedule(

@@ -73,6 +73,16 @@ public enum FaultDecoder {
         }
 
         var direction = Direction.both
+        let isHTTP = typeName.map { FaultKind.httpTypeNames.contains($0) } ?? false
+        if let typeName, isHTTP, reader.take("direction") != nil {
+            diagnostics.add(reader.path("direction"), "not allowed for type \(typeName) (HTTP faults act on requests)")
+        }
+        if let typeName, !isHTTP {
+            for key in httpOnlyKeys where reader.take(key) != nil {
+                diagnostics.add(
+                    reader.path(key), "not allowed for type \(typeName): only for HTTP faults (abort, delay, drop_response, duplicate)")
+            }
+        }
         if typeName == "partition" {
             // A partition acts on links between nodes, in the directions its groups say.
             for key in ["direction", "probability"] where reader.take(key) != nil {
@@ -91,13 +101,15 @@ public enum FaultDecoder {
         }
 
         guard let typeName else { return nil }
-        let kind = decodeKind(typeName, &reader, &diagnostics)
+        let http = isHTTP ? decodeHTTPRule(&reader, &diagnostics) : HTTPFaultRule.none
+        let kind = isHTTP ? decodeHTTPKind(typeName, &reader, &diagnostics) : decodeKind(typeName, &reader, &diagnostics)
         reader.reportUnknownKeys(&diagnostics, message: "unknown key for type \(typeName)")
 
         guard let kind, diagnostics.errors.count == errorsBefore else { return nil }
         let idWasGenerated = id == nil
         let fault = FaultSpec(
-            id: id ?? generatedID(typeName), routes: routes, direction: direction, probability: probability, kind: kind
+            id: id ?? generatedID(typeName), routes: routes, direction: direction, probability: probability, kind: kind,
+            http: http
         )
         return Decoded(fault: fault, idWasGenerated: idWasGenerated)
     }

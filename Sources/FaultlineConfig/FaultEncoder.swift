@@ -60,8 +60,48 @@ public enum FaultEncoder {
             }
             object["mode"] = .string(partition.mode.rawValue)
             object["one_way"] = .bool(partition.oneWay)
-        case .abort, .delay, .dropResponse, .duplicate:
-            break  // TODO(http): parameters, match, attempts, mark
+        case .abort(let abort):
+            object["status"] = .integer(Int64(abort.status))
+            object["body"] = .string(abort.body)
+            var headers = JSONObject()
+            for header in abort.headers { headers[header.name] = .string(header.value) }
+            object["headers"] = .object(headers)
+        case .delay(let delay, let jitter, let phase):
+            object["delay"] = duration(delay)
+            object["jitter"] = duration(jitter)
+            object["phase"] = .string(phase.rawValue)
+        case .dropResponse(let then):
+            object["then"] = .string(then.rawValue)
+        case .duplicate(let copies, let spacing):
+            object["copies"] = .integer(Int64(copies))
+            object["spacing"] = duration(spacing)
+        }
+        if fault.kind.isHTTP {
+            object["direction"] = nil
+            if let match = fault.http.match { object["match"] = encode(match) }
+            if let attempts = fault.http.attempts {
+                var item = JSONObject()
+                item["key"] = .string(attempts.key.text)
+                item["first"] = .integer(Int64(attempts.first))
+                object["attempts"] = .object(item)
+            }
+            object["mark"] = .bool(fault.http.mark)
+        }
+        return .object(object)
+    }
+
+    /// A `match` object: only the fields it has.
+    public static func encode(_ match: HTTPMatch) -> JSONValue {
+        var object = JSONObject()
+        if let methods = match.methods {
+            object["method"] = methods.count == 1 ? .string(methods[0]) : .array(methods.map { .string($0) })
+        }
+        if let path = match.path { object["path"] = .string(path) }
+        if let prefix = match.pathPrefix { object["path_prefix"] = .string(prefix) }
+        if !match.headers.isEmpty {
+            var headers = JSONObject()
+            for header in match.headers { headers[header.name] = .string(header.value ?? "*") }
+            object["headers"] = .object(headers)
         }
         return .object(object)
     }

@@ -26,6 +26,10 @@ extension ControlState {
         })
         switch decoded {
         case .success(let spec):
+            let protocols = Dictionary(routes.map { ($0.spec.name, $0.spec.protocolKind) }, uniquingKeysWith: { a, _ in a })
+            if let problem = FaultDecoder.routeProblem(spec, protocols: protocols) {
+                return .reply(.invalid(code: "invalid_fault", ConfigErrors([ConfigError(path: "route", message: problem)])))
+            }
             var outcome = applying(spec)
             if generated, case .change(var change) = outcome {
                 change.proposed.nextGeneratedFaultNumber = number
