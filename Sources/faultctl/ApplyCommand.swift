@@ -9,6 +9,7 @@ struct ApplyCommand: ParsableCommand {
         abstract: "Apply a fault, from flags or from a JSON file.",
         discussion: """
             faultctl apply latency --route db --delay 100ms --jitter 10ms --direction downstream
+            faultctl apply abort --route pay --status 503 --method POST --path /pay --first 2 --mark
             faultctl apply --file fault.json     (one fault object, or an array of them; - reads stdin)
 
             Durations are strings as in the config file ("250ms", "1m30s"). The daemon checks \
@@ -17,6 +18,7 @@ struct ApplyCommand: ParsableCommand {
         subcommands: [
             Latency.self, Bandwidth.self, Slicer.self, Blackhole.self, Stall.self, Reset.self, Timeout.self,
             LimitData.self, SlowClose.self, Refuse.self, ConnectDelay.self, Corrupt.self, Partition.self,
+            Abort.self, Delay.self, DropResponse.self, Duplicate.self,
         ]
     )
 

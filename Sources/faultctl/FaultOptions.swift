@@ -18,6 +18,15 @@ struct FaultOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The fault's id (default: generated as <type>-<n>).", valueName: "id"))
     var id: String?
 
+    init() {}
+
+    init(route: [String], direction: String?, probability: Double?, id: String?) {
+        self.route = route
+        self.direction = direction
+        self.probability = probability
+        self.id = id
+    }
+
     /// The fault object: `id`, `type`, `route`, `direction`, `probability`, then `parameters`
     /// (nil values left out, so the daemon's defaults apply).
     func body(type: String, _ parameters: [(String, JSONValue?)]) -> JSONValue {

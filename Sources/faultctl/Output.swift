@@ -85,6 +85,15 @@ enum Output {
                 route = cell(object["route"])
             }
             let parameters = object.members.filter { !common.contains($0.key) }.map { member -> String in
+                if member.key == "match", let match = member.value.objectValue {
+                    return "match=" + matchCell(match)
+                }
+                if member.key == "attempts", let attempts = member.value.objectValue {
+                    return "attempts=first \(cell(attempts["first"])) by \(cell(attempts["key"]))"
+                }
+                if member.key == "headers", let headers = member.value.objectValue {
+                    return "headers=" + headers.members.map { "\($0.key):\(cell($0.value))" }.joined(separator: ",")
+                }
                 if member.key == "groups", let groups = member.value.arrayValue {
                     return "groups=" + groups.map { ($0.arrayValue ?? []).map { cell($0) }.joined(separator: ",") }.joined(separator: "/")
                 }
@@ -96,6 +105,20 @@ enum Output {
             ]
         }
         return table(["ID", "TYPE", "ROUTE", "DIRECTION", "PROBABILITY", "PARAMETERS"], rows)
+    }
+
+    /// A `match` object in one cell: `POST,PUT /pay prefix:/v1/ hdr:x-tenant=a`.
+    static func matchCell(_ match: JSONObject) -> String {
+        var parts: [String] = []
+        if let methods = match["method"] {
+            parts.append(methods.arrayValue.map { $0.map { cell($0) }.joined(separator: ",") } ?? cell(methods))
+        }
+        if let path = match["path"] { parts.append(cell(path)) }
+        if let prefix = match["path_prefix"] { parts.append("prefix:" + cell(prefix)) }
+        for header in match["headers"]?.objectValue?.members ?? [] {
+            parts.append("hdr:\(header.key)=\(cell(header.value))")
+        }
+        return parts.joined(separator: " ")
     }
 
     /// The routes table.
