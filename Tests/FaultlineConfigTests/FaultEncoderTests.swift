@@ -21,6 +21,15 @@ import Testing
         FaultSpec(id: "p1", kind: .partition(PartitionFault(rule: .groups([["n1"], ["n2", "n3"]]), mode: .reset, oneWay: true))),
         FaultSpec(id: "p2", routes: .names(["a"]), kind: .partition(PartitionFault(rule: .generator(.isolate(node: "n2"))))),
         FaultSpec(id: "p3", kind: .partition(PartitionFault(rule: .generator(.randomHalves)))),
+        FaultSpec(id: "ab", routes: .names(["a"]), probability: 0.5,
+                  kind: .abort(HTTPAbort(status: 503, body: "nope", headers: [HTTPHeaderPair("Retry-After", "1")])),
+                  http: HTTPFaultRule(
+                    match: HTTPMatch(methods: ["POST", "PUT"], path: "/pay", headers: [HTTPHeaderMatch(name: "X-Tenant", value: nil)]),
+                    attempts: Attempts(key: .header("idempotency-key"), first: 2), mark: true)),
+        FaultSpec(id: "dl", kind: .delay(delay: .milliseconds(200), jitter: .milliseconds(5), phase: .response),
+                  http: HTTPFaultRule(match: HTTPMatch(pathPrefix: "/slow/"))),
+        FaultSpec(id: "dr", kind: .dropResponse(then: .hang), http: HTTPFaultRule(attempts: Attempts(key: .methodAndPath, first: 1))),
+        FaultSpec(id: "du", kind: .duplicate(copies: 3, spacing: .milliseconds(10)), http: HTTPFaultRule(mark: true)),
     ]
 
     @Test(arguments: faults)
@@ -49,6 +58,13 @@ import Testing
             == #"{"id":"p1","type":"partition","route":"*","groups":[["n1"],["n2","n3"]],"mode":"reset","one_way":true}"#)
         #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[14]))
             == #"{"id":"p2","type":"partition","route":"a","kind":"isolate","node":"n2","mode":"blackhole","one_way":false}"#)
+    }
+
+    @Test func httpJSON() {
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[16]))
+            == #"{"id":"ab","type":"abort","route":"a","probability":0.5,"status":503,"body":"nope","headers":{"Retry-After":"1"},"match":{"method":["POST","PUT"],"path":"/pay","headers":{"x-tenant":"*"}},"attempts":{"key":"header:idempotency-key","first":2},"mark":true}"#)
+        #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[19]))
+            == #"{"id":"du","type":"duplicate","route":"*","probability":1.0,"copies":3,"spacing":"10ms","mark":true}"#)
     }
 
     @Test func everyTypeIsInTheRoundTripTable() {

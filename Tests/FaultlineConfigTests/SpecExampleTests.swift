@@ -125,7 +125,7 @@ let specExample = #"""
           "journal": null,
           "limits": {"max_connections": 1, "connect_timeout": "1ns", "shutdown_grace": "0s", "buffer_bytes": 4096},
           "nodes": {"n1": {"addresses": ["10.77.0.11", "fe80::1"]}, "n2": {"addresses": ["10.77.0.12"]}},
-          "routes": [{"name": "A.b_c-1", "listen": "localhost:0", "upstream": "127.0.0.1:1", "protocol": "grpc",
+          "routes": [{"name": "A.b_c-1", "listen": "localhost:0", "upstream": "127.0.0.1:1", "protocol": "http",
                       "from": null, "to": "n2"}],
           "schedule": {"start": "manual", "steps": [{"at": "0s", "clear": "x"}, {"at": "1s", "apply": {"id": "x", "type": "stall"}}],
                        "repeat": {"every": "1m", "times": 3}}
@@ -146,7 +146,7 @@ let specExample = #"""
         ])
         #expect(config.routes == [RouteSpec(
             name: "A.b_c-1", listen: Endpoint(address: .v4(127, 0, 0, 1), port: 0),
-            upstream: Endpoint(address: .v4(127, 0, 0, 1), port: 1), protocolKind: .grpc, from: nil, to: "n2"
+            upstream: Endpoint(address: .v4(127, 0, 0, 1), port: 1), protocolKind: .http, from: nil, to: "n2"
         )])
         #expect(config.schedule == ScheduleSpec(
             start: .manual,
