@@ -42,8 +42,15 @@ stop_all_pids() {
     for ((i = ${#_STARTED_PIDS[@]} - 1; i >= 0; i--)); do stop_pid "${_STARTED_PIDS[i]}"; done
 }
 
+declare -ag _EXIT_HOOKS=()
+
+# on_exit FUNCTION — run FUNCTION from the exit trap (after tracked processes are stopped, before
+# the temp dir goes). Only takes effect once make_temp_dir has installed the trap.
+on_exit() { _EXIT_HOOKS+=("$1"); }
+
 # make_temp_dir NAME — creates a temp dir, sets TEMP_DIR, and installs the exit trap that stops
-# tracked processes and removes the directory (set KEEP_TEMP=1 to keep it for debugging).
+# tracked processes, runs the on_exit hooks and removes the directory (set KEEP_TEMP=1 to keep it
+# for debugging).
 make_temp_dir() {
     TEMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
     trap _cleanup_on_exit EXIT
@@ -52,8 +59,9 @@ make_temp_dir() {
 }
 
 _cleanup_on_exit() {
-    local rc=$?
+    local rc=$? hook
     stop_all_pids
+    for hook in "${_EXIT_HOOKS[@]}"; do "$hook" || true; done
     if [[ -n ${TEMP_DIR:-} && -d $TEMP_DIR ]]; then
         if [[ ${KEEP_TEMP:-0} == 1 ]]; then log "kept $TEMP_DIR"; else rm -rf -- "$TEMP_DIR"; fi
     fi
