@@ -127,16 +127,7 @@ final class HTTPSession {
     func advanceRequests(
         _ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64, decide: (HTTPRequestFacts, UInt64) -> HTTPFaultDecision?
     ) -> Bool {
-        if tunnel {
-            let fresh = buffer.count - toUpstream.covered
-            toUpstream.relay(fresh)
-            return fresh > 0
-        }
-        if hung {
-            let fresh = buffer.count - toUpstream.covered
-            toUpstream.discard(fresh)
-            return fresh > 0
-        }
+        if tunnel || hung { return Self.passAll(buffer, &toUpstream, relay: tunnel) }
         var progressed = false
         while true {
             switch request {
@@ -153,9 +144,7 @@ final class HTTPSession {
                 guard exchange == nil, !closing else { return progressed }
                 let event: HTTP1MessageScanner.Event
                 do {
-                    event = try buffer.withBytes(from: toUpstream.covered) { (bytes) throws(HTTPParseError) in
-                        try requests.next(bytes, atEnd: ended)
-                    }
+                    event = try scanRequest(buffer, ended: ended)
                 } catch {
                     reject(error, now: now)
                     return true
@@ -172,9 +161,7 @@ final class HTTPSession {
             case .body(let disposition):
                 let event: HTTP1MessageScanner.Event
                 do {
-                    event = try buffer.withBytes(from: toUpstream.covered) { (bytes) throws(HTTPParseError) in
-                        try requests.next(bytes, atEnd: ended)
-                    }
+                    event = try scanRequest(buffer, ended: ended)
                 } catch {
                     // The head already went on: the request cannot be refused cleanly any more.
                     journalRejection(error, status: nil)
@@ -198,6 +185,20 @@ final class HTTPSession {
                 }
             }
         }
+    }
+
+    /// The next request event in the client's bytes not yet spoken for.
+    private func scanRequest(_ buffer: borrowing RelayBuffer, ended: Bool) throws(HTTPParseError) -> HTTP1MessageScanner.Event {
+        try buffer.withBytes(from: toUpstream.covered) { (bytes) throws(HTTPParseError) in
+            try requests.next(bytes, atEnd: ended)
+        }
+    }
+
+    /// A tunnel relays, a hung connection drops, every byte not yet spoken for.
+    private static func passAll(_ buffer: borrowing RelayBuffer, _ queue: inout OutputQueue, relay: Bool) -> Bool {
+        let fresh = buffer.count - queue.covered
+        if relay { queue.relay(fresh) } else { queue.discard(fresh) }
+        return fresh > 0
     }
 
     private func take(_ length: Int, _ disposition: Disposition, _ buffer: borrowing RelayBuffer) {
@@ -311,16 +312,7 @@ final class HTTPSession {
 
     /// Scans the upstream's bytes and queues what to do with them.
     func advanceResponses(_ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64) -> Bool {
-        if tunnel {
-            let fresh = buffer.count - toClient.covered
-            toClient.relay(fresh)
-            return fresh > 0
-        }
-        if hung {
-            let fresh = buffer.count - toClient.covered
-            toClient.discard(fresh)
-            return fresh > 0
-        }
+        if tunnel || hung { return Self.passAll(buffer, &toClient, relay: tunnel) }
         var progressed = false
         while true {
             switch response {
