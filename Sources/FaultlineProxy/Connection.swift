@@ -64,7 +64,7 @@ final class Connection {
 
     var onReadyList = false
     /// The HTTP/1.1 codec of an `http` route's connection; nil on tcp routes.
-    var http: HTTPSession?
+    var http: HTTPSessionBox?
 
     init(
         slot: UInt32, generation: UInt32, routeName: String, serial: UInt64,

@@ -70,8 +70,8 @@ extension Worker {
     /// A new plan arrived: rebind this open connection's faults, keeping the state of those
     /// that stay, and let the relay act on the change at once.
     func replan(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
-        if let session = connection.http, session.faults != route.httpFaults {
-            session.faults = route.httpFaults
+        if let session = connection.http, session.machine.faults != route.httpFaults {
+            session.machine.faults = route.httpFaults
         }
         let policy = route.plan.faults.isEmpty
             ? ConnectionPolicy()

@@ -144,7 +144,7 @@ final class Worker: EventLoopDelegate {
         case .connectTimeout:
             guard let connection = connection(tag) else { return }
             if connection.http != nil {
-                guard connection.http?.upstream == .connecting else { return }
+                guard connection.http?.machine.upstream == .connecting else { return }
             } else {
                 guard connection.state == .connecting else { return }
             }
@@ -438,7 +438,7 @@ final class Worker: EventLoopDelegate {
 
     private func connectionEstablished(_ loop: EventLoop<Worker>, _ connection: Connection) {
         if let session = connection.http {
-            session.upstream = .connected
+            session.machine.upstream = .connected
             httpRelay(loop, connection)
             return
         }

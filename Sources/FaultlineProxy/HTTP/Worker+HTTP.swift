@@ -12,16 +12,17 @@ extension Worker {
     /// An `http` connection was admitted and passed its connection-level faults: start reading
     /// requests. The upstream is dialled when the first request is to be forwarded.
     func openHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
-        connection.http = HTTPSession(routeName: route.spec.name, serial: connection.serial, faults: route.httpFaults)
+        connection.http = HTTPSessionBox(HTTP1SessionStateMachine(
+            routeName: route.spec.name, serial: connection.serial, faults: route.httpFaults))
         connection.state = .open
         httpRelay(loop, connection)
     }
 
     /// Dials the upstream for the first forwarded request, honouring `connect_delay` and a
     /// partition that holds connects.
-    private func dialHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, _ session: HTTPSession) {
-        guard session.upstream == .none, connection.upstream == nil, let route = routes[connection.routeName] else { return }
-        session.upstream = .connecting
+    private func dialHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, _ session: HTTPSessionBox) {
+        guard session.machine.upstream == .none, connection.upstream == nil, let route = routes[connection.routeName] else { return }
+        session.machine.upstream = .connecting
         if let delay = connection.policy.connectDelay {
             connection.connectDelayPending = true
             loop.schedule(at: loop.now &+ delay.value.nanosecondsClamped, tag: tag(.connectionFaultTimer, connection))
@@ -36,7 +37,7 @@ extension Worker {
 
     /// Epoll readiness on an http connection.
     func httpReady(_ loop: EventLoop<Worker>, _ connection: Connection, side: Connection.Side) {
-        if side == .upstream, connection.http?.upstream == .connecting, connection.upstream != nil {
+        if side == .upstream, connection.http?.machine.upstream == .connecting, connection.upstream != nil {
             finishConnect(loop, connection)
             return
         }
@@ -51,32 +52,32 @@ extension Worker {
         connection.upstreamWritable = false
         connection.upstreamReadable = false
         guard let session = connection.http else { return }
-        session.upstream = .none
-        session.upstreamUnreachable(reason: reason.rawValue, now: loop.now)
+        session.machine.upstream = .none
+        session.machine.upstreamUnreachable(reason: reason.rawValue, now: loop.now)
         httpRelay(loop, connection)
     }
 
     /// The session's timer: a delayed head, spaced copies, or the end of a lingering close.
     func httpTimerFired(_ loop: EventLoop<Worker>, _ connection: Connection) {
         guard let session = connection.http else { return }
-        if session.lingerUntil != 0 {
-            if loop.now >= session.lingerUntil { close(loop, connection, reset: false) }
+        if session.machine.lingerUntil != 0 {
+            if loop.now >= session.machine.lingerUntil { close(loop, connection, reset: false) }
             return
         }
-        session.timerFired(now: loop.now, connection.up.buffer)
+        session.machine.timerFired(now: loop.now, connection.up.buffer)
         httpRelay(loop, connection)
     }
 
     /// Moves an http connection's bytes: read both sides, let the codec turn them into output,
     /// write what each side takes, until nothing moves or the budget is spent.
     func httpRelay(_ loop: EventLoop<Worker>, _ c: Connection) {
-        guard c.state == .open, let session = c.http, !session.inRelay else { return }
-        if session.lingerUntil != 0 {
+        guard c.state == .open, let session = c.http, !session.machine.inRelay else { return }
+        if session.machine.lingerUntil != 0 {
             linger(loop, c)
             return
         }
-        session.inRelay = true
-        defer { session.inRelay = false }
+        session.machine.inRelay = true
+        defer { session.machine.inRelay = false }
         var budget = wakeBudget
         while budget > 0 {
             var progressed = false
@@ -85,7 +86,7 @@ extension Worker {
             case .progressed: progressed = true
             case .idle: break
             }
-            if session.upstream == .connected {
+            if session.machine.upstream == .connected {
                 switch httpRead(loop, c, .downstream, budget: budget) {
                 case .failed: return closeAfterReset(loop, c, session)
                 case .progressed: progressed = true
@@ -95,19 +96,21 @@ extension Worker {
             let now = loop.now
             let seed = plan.seed
             let ledger = attemptLedger
-            if session.advanceRequests(c.up.buffer, ended: c.up.sourceEnded, now: now, decide: { facts, index in
+            // Read before the mutating call: the closure runs inside it.
+            let faults = session.machine.faults
+            if session.machine.advanceRequests(c.up.buffer, ended: c.up.sourceEnded, now: now, decide: { facts, index in
                 var counting = LedgerCounting(ledger: ledger)
                 return HTTPFaultDecider.decide(
-                    faults: session.faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
+                    faults: faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
                     attempts: &counting)
             }) { progressed = true }
-            if session.upstream == .connected || c.down.sourceEnded {
-                if session.advanceResponses(c.down.buffer, ended: c.down.sourceEnded, now: now) { progressed = true }
+            if session.machine.upstream == .connected || c.down.sourceEnded {
+                if session.machine.advanceResponses(c.down.buffer, ended: c.down.sourceEnded, now: now) { progressed = true }
             }
-            if !session.effects.isEmpty { progressed = true }
+            if !session.machine.effects.isEmpty { progressed = true }
             guard applyEffects(loop, c, session) else { return }
             // A connect that finished or failed at once inside applyEffects left its own effects.
-            if !session.effects.isEmpty { progressed = true }
+            if !session.machine.effects.isEmpty { progressed = true }
 
             switch httpWrite(loop, c, .upstream, budget: &budget) {
             case .failed: return closeAfterReset(loop, c, session)
@@ -123,8 +126,8 @@ extension Worker {
             if !progressed { break }
         }
         guard enforceFaults(loop, c, .upstream), enforceFaults(loop, c, .downstream) else { return }
-        if let due = session.timerAt, due != session.armedTimer {
-            session.armedTimer = due
+        if let due = session.machine.timerAt, due != session.machine.armedTimer {
+            session.machine.armedTimer = due
             loop.schedule(at: due, tag: tag(.httpTimer, c))
         }
         if budget <= 0 && !c.onReadyList {
@@ -135,10 +138,9 @@ extension Worker {
 
     /// Carries out what the codec asked for: dial, journal, count, close.
     /// Returns false when the connection was closed.
-    private func applyEffects(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSession) -> Bool {
-        guard !session.effects.isEmpty else { return true }
-        let effects = session.effects
-        session.effects = HTTPSession.Effects()
+    private func applyEffects(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) -> Bool {
+        guard !session.machine.effects.isEmpty else { return true }
+        let effects = session.machine.takeEffects()
         for injection in effects.injections {
             injectionCounter(route: c.routeName, fault: injection.faultID, type: injection.type).increment()
         }
@@ -154,7 +156,7 @@ extension Worker {
             close(loop, c, reset: true)
             return false
         case .afterFlush?:
-            session.closeWhenFlushed = true
+            session.machine.closeWhenFlushed = true
         case nil:
             break
         }
@@ -162,8 +164,8 @@ extension Worker {
     }
 
     /// End-of-connection rules after a round of writes. Returns false when it closed.
-    private func settle(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSession) -> Bool {
-        if session.tunnel {
+    private func settle(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) -> Bool {
+        if session.machine.tunnel {
             // A byte relay now: FINs pass once everything before them was written.
             passFIN(c, session, .upstream)
             passFIN(c, session, .downstream)
@@ -173,11 +175,11 @@ extension Worker {
             }
             return true
         }
-        if c.up.sourceEnded && (session.hung || (session.exchange == nil && session.toClient.isEmpty)) {
+        if c.up.sourceEnded && (session.machine.hung || (session.machine.exchange == nil && session.machine.toClient.isEmpty)) {
             // The client is gone and owed nothing.
-            session.closeWhenFlushed = true
+            session.machine.closeWhenFlushed = true
         }
-        if session.closeWhenFlushed && session.toClient.isEmpty {
+        if session.machine.closeWhenFlushed && session.machine.toClient.isEmpty {
             if c.up.sourceEnded {
                 close(loop, c, reset: false)
                 return false
@@ -188,8 +190,8 @@ extension Worker {
             if let registration = c.upstreamRegistration { loop.deregister(registration) }
             c.upstreamRegistration = nil
             c.upstream.take()?.close()
-            session.lingerUntil = loop.now &+ Worker.lingerNanoseconds
-            loop.scheduleCoarse(at: session.lingerUntil, tag: tag(.httpTimer, c))
+            session.machine.lingerUntil = loop.now &+ Worker.lingerNanoseconds
+            loop.scheduleCoarse(at: session.machine.lingerUntil, tag: tag(.httpTimer, c))
             linger(loop, c)
             return false
         }
@@ -216,22 +218,22 @@ extension Worker {
         c.up.buffer.release(to: pool)
     }
 
-    private func passFIN(_ c: Connection, _ session: HTTPSession, _ flow: Flow) {
+    private func passFIN(_ c: Connection, _ session: HTTPSessionBox, _ flow: Flow) {
         let destination: Connection.Side = flow == .upstream ? .upstream : .client
         let done: Bool
         switch flow {
         case .upstream:
-            done = c.up.sourceEnded && !c.up.finSent && session.toUpstream.isEmpty && c.up.buffer.isEmpty
+            done = c.up.sourceEnded && !c.up.finSent && session.machine.toUpstream.isEmpty && c.up.buffer.isEmpty
             if done { c.up.finSent = true }
         case .downstream:
-            done = c.down.sourceEnded && !c.down.finSent && session.toClient.isEmpty && c.down.buffer.isEmpty
+            done = c.down.sourceEnded && !c.down.finSent && session.machine.toClient.isEmpty && c.down.buffer.isEmpty
             if done { c.down.finSent = true }
         }
         if done { _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) } }
     }
 
-    private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSession) {
-        if let exchange = session.exchange, exchange.code != "counted" {
+    private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) {
+        if let exchange = session.machine.exchange, exchange.code != "counted" {
             httpCounters(c.routeName).record(code: "reset", nanoseconds: loop.now &- exchange.startedAt)
         }
         close(loop, c, reset: true)
@@ -250,21 +252,22 @@ extension Worker {
         guard let session = c.http else { return .idle }
         switch flow {
         case .upstream:
-            return carryOut(loop, c, &session.toUpstream, &c.up, to: .upstream, budget: &budget)
+            let connected = session.machine.upstream == .connected
+            return carryOut(loop, c, &session.machine.toUpstream, &c.up, to: .upstream, connected: connected, budget: &budget)
         case .downstream:
-            return carryOut(loop, c, &session.toClient, &c.down, to: .client, budget: &budget)
+            return carryOut(loop, c, &session.machine.toClient, &c.down, to: .client, connected: true, budget: &budget)
         }
     }
 
     private func carryOut(
         _ loop: EventLoop<Worker>, _ c: Connection, _ queue: inout OutputQueue, _ stream: inout HalfStream,
-        to destination: Connection.Side, budget: inout Int
+        to destination: Connection.Side, connected: Bool, budget: inout Int
     ) -> IOOutcome {
         let counter = destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream
         var outcome = IOOutcome.idle
         while budget > 0, let op = queue.first {
             let writable = destination == .upstream
-                ? c.upstreamWritable && c.http?.upstream == .connected : c.clientWritable
+                ? c.upstreamWritable && connected : c.clientWritable
             switch op {
             case .discard(let n):
                 stream.buffer.discard(n)

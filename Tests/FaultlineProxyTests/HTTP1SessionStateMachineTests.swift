@@ -11,7 +11,7 @@ final class SessionHarness {
     let upstreamPair: SocketPair
     var clientBuffer = RelayBuffer()
     var upstreamBuffer = RelayBuffer()
-    let session: HTTPSession
+    var session: HTTP1SessionStateMachine
     /// What the upstream and the client received.
     var toUpstream: [UInt8] = []
     var toClient: [UInt8] = []
@@ -31,7 +31,7 @@ final class SessionHarness {
     init(faults: [FaultSpec] = [], seed: UInt64 = 1) throws {
         clientPair = try SocketPair()
         upstreamPair = try SocketPair()
-        session = HTTPSession(routeName: "web", serial: 0, faults: faults)
+        session = HTTP1SessionStateMachine(routeName: "web", serial: 0, faults: faults)
         self.seed = seed
     }
 
@@ -55,10 +55,12 @@ final class SessionHarness {
             moved = false
             let faults = session.faults
             let seed = self.seed
+            var attempts = self.attempts
             if session.advanceRequests(clientBuffer, ended: clientEnded, now: now, decide: { facts, index in
                 HTTPFaultDecider.decide(
                     faults: faults, request: facts, seed: seed, serial: 0, requestIndex: index, attempts: &attempts)
             }) { moved = true }
+            self.attempts = attempts
             if session.advanceResponses(upstreamBuffer, ended: upstreamEnded, now: now) { moved = true }
             if session.effects.dial {
                 session.effects.dial = false
@@ -96,7 +98,7 @@ final class SessionHarness {
     var clientText: String { String(decoding: toClient, as: UTF8.self) }
 }
 
-@Suite("HTTPSession")
+@Suite("HTTP1SessionStateMachine")
 struct HTTPSessionTests {
     static let get = "GET /a HTTP/1.1\r\nHost: x\r\nX-Mixed-Case:  spaced \r\n\r\n"
     static let ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi"

@@ -7,8 +7,9 @@ import FaultlineLoop
 /// It scans the bytes each half-stream holds, one exchange at a time, and turns them into output
 /// ops for the other side: pass these bytes on unchanged, drop those, write this reply. Fault
 /// decisions are taken once per request, when its head arrives. It performs no I/O: the worker
-/// reads, writes, dials and arms timers as the session asks (`effects`).
-final class HTTPSession {
+/// reads, writes, dials and arms timers as the session asks: the effects its mutating methods
+/// leave, taken with `takeEffects()`.
+struct HTTP1SessionStateMachine {
     enum Disposition: Equatable {
         case forward
         case discard
@@ -110,6 +111,13 @@ final class HTTPSession {
     /// The earliest moment the session needs `advance` again (delays, spaced copies).
     private(set) var timerAt: UInt64?
     var effects = Effects()
+
+    /// The effects left since the last call, for the worker to carry out.
+    mutating func takeEffects() -> Effects {
+        let taken = effects
+        effects = Effects()
+        return taken
+    }
     /// The route's HTTP faults (most recently applied last).
     var faults: [FaultSpec]
 
@@ -124,7 +132,7 @@ final class HTTPSession {
     // MARK: Requests (client → upstream)
 
     /// Scans the client's bytes and queues what to do with them.
-    func advanceRequests(
+    mutating func advanceRequests(
         _ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64, decide: (HTTPRequestFacts, UInt64) -> HTTPFaultDecision?
     ) -> Bool {
         if tunnel || hung { return Self.passAll(buffer, &toUpstream, relay: tunnel) }
@@ -188,7 +196,7 @@ final class HTTPSession {
     }
 
     /// The next request event in the client's bytes not yet spoken for.
-    private func scanRequest(_ buffer: borrowing RelayBuffer, ended: Bool) throws(HTTPParseError) -> HTTP1MessageScanner.Event {
+    private mutating func scanRequest(_ buffer: borrowing RelayBuffer, ended: Bool) throws(HTTPParseError) -> HTTP1MessageScanner.Event {
         try buffer.withBytes(from: toUpstream.covered) { (bytes) throws(HTTPParseError) in
             try requests.next(bytes, atEnd: ended)
         }
@@ -201,11 +209,11 @@ final class HTTPSession {
         return fresh > 0
     }
 
-    private func take(_ length: Int, _ disposition: Disposition, _ buffer: borrowing RelayBuffer) {
+    private mutating func take(_ length: Int, _ disposition: Disposition, _ buffer: borrowing RelayBuffer) {
         if disposition == .forward {
             if exchange?.recording != nil {
                 let bytes = buffer.copyBytes(from: toUpstream.covered, count: length)
-                if exchange!.recording!.count + bytes.count > HTTPSession.maxRecordedRequestBytes {
+                if exchange!.recording!.count + bytes.count > HTTP1SessionStateMachine.maxRecordedRequestBytes {
                     exchange!.recording = nil
                     exchange!.copiesToSend = 0
                 } else {
@@ -218,7 +226,7 @@ final class HTTPSession {
         }
     }
 
-    private func begin(
+    private mutating func begin(
         _ head: HTTPRequestHead, length: Int, _ buffer: borrowing RelayBuffer, now: UInt64,
         decide: (HTTPRequestFacts, UInt64) -> HTTPFaultDecision?
     ) {
@@ -274,7 +282,7 @@ final class HTTPSession {
         }
     }
 
-    private func forwardHead(_ head: HTTPRequestHead, length: Int, _ buffer: borrowing RelayBuffer) {
+    private mutating func forwardHead(_ head: HTTPRequestHead, length: Int, _ buffer: borrowing RelayBuffer) {
         responses.expectResponse(toMethod: head.method)
         if upstream == .none { effects.dial = true }
         take(length, .forward, buffer)
@@ -282,7 +290,7 @@ final class HTTPSession {
         request = .body(.forward)
     }
 
-    private func requestEnded(now: UInt64) {
+    private mutating func requestEnded(now: UInt64) {
         request = .done
         guard var exchange else { return }
         exchange.requestDone = true
@@ -295,7 +303,7 @@ final class HTTPSession {
     }
 
     /// Queues the replayed copies that are due.
-    private func sendCopies(now: UInt64) {
+    private mutating func sendCopies(now: UInt64) {
         guard var exchange, exchange.requestDone, exchange.copiesToSend > 0, let recording = exchange.recording else { return }
         while exchange.copiesToSend > 0 && exchange.nextCopyAt <= now {
             responses.expectResponse(toMethod: exchange.method)
@@ -311,7 +319,7 @@ final class HTTPSession {
     // MARK: Responses (upstream → client)
 
     /// Scans the upstream's bytes and queues what to do with them.
-    func advanceResponses(_ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64) -> Bool {
+    mutating func advanceResponses(_ buffer: borrowing RelayBuffer, ended: Bool, now: UInt64) -> Bool {
         if tunnel || hung { return Self.passAll(buffer, &toClient, relay: tunnel) }
         var progressed = false
         while true {
@@ -365,11 +373,11 @@ final class HTTPSession {
         }
     }
 
-    private func pass(_ length: Int, _ disposition: Disposition) {
+    private mutating func pass(_ length: Int, _ disposition: Disposition) {
         if disposition == .forward { toClient.relay(length) } else { toClient.discard(length) }
     }
 
-    private func responseHead(_ head: HTTPResponseHead, length: Int, now: UInt64) {
+    private mutating func responseHead(_ head: HTTPResponseHead, length: Int, now: UInt64) {
         guard var exchange else {
             // An answer nobody asked for: dropped.
             toClient.discard(length)
@@ -433,7 +441,7 @@ final class HTTPSession {
     }
 
     /// Queues a final response head for the client, marked when the fault asks for it.
-    private func passHead(length: Int, status: Int, now: UInt64) {
+    private mutating func passHead(length: Int, status: Int, now: UInt64) {
         if let decision = exchange?.decision, decision.mark {
             toClient.relay(length - 2)
             toClient.inject(HTTPReplies.markLine(decision.faultID))
@@ -450,7 +458,7 @@ final class HTTPSession {
         }
     }
 
-    private func responseEnded(now: UInt64) {
+    private mutating func responseEnded(now: UInt64) {
         guard var exchange else {
             response = .idle
             return
@@ -472,7 +480,7 @@ final class HTTPSession {
     }
 
     /// The exchange is over when its request was read, its answer given and every copy answered.
-    private func completeIfDone(now: UInt64) {
+    private mutating func completeIfDone(now: UInt64) {
         guard let exchange, exchange.requestDone, exchange.answered,
               exchange.copiesToSend == 0, exchange.copyResponsesPending == 0 else { return }
         if case .heldHead = response { return }
@@ -489,7 +497,7 @@ final class HTTPSession {
     }
 
     /// Counts a request as finished once, with what the client got.
-    private func finish(code: String, now: UInt64) {
+    private mutating func finish(code: String, now: UInt64) {
         guard var exchange, exchange.code != "counted" else { return }
         effects.completed.append((code, now &- exchange.startedAt))
         exchange.code = "counted"
@@ -499,7 +507,7 @@ final class HTTPSession {
     // MARK: Timers
 
     /// A timer fired: release a held head or send spaced copies that are due.
-    func timerFired(now: UInt64, _ clientBuffer: borrowing RelayBuffer) {
+    mutating func timerFired(now: UInt64, _ clientBuffer: borrowing RelayBuffer) {
         guard let due = timerAt, due <= now else { return }
         timerAt = nil
         switch request {
@@ -534,14 +542,14 @@ final class HTTPSession {
     /// While lingering after the proxy's FIN: when to give up on the client and close.
     var lingerUntil: UInt64 = 0
 
-    private func wake(at deadline: UInt64) {
+    private mutating func wake(at deadline: UInt64) {
         if timerAt == nil || deadline < timerAt! { timerAt = deadline }
     }
 
     // MARK: Failures
 
     /// A malformed request: refused with 400/431, never forwarded; the connection closes.
-    private func reject(_ error: HTTPParseError, now: UInt64) {
+    private mutating func reject(_ error: HTTPParseError, now: UInt64) {
         let status = error.suggestedStatus
         journalRejection(error, status: status)
         toClient.inject(HTTPReplies.error(status: status, message: "faultline: bad request: \(error)"))
@@ -551,7 +559,7 @@ final class HTTPSession {
     }
 
     /// The upstream's answer is malformed: the client cannot be given a sound answer any more.
-    private func upstreamFailed(_ error: HTTPParseError, now: UInt64) {
+    private mutating func upstreamFailed(_ error: HTTPParseError, now: UInt64) {
         var fields: [JournalField] = [
             .string("route", routeName), .int("conn", serial), .string("side", "upstream"),
             .string("reason", error.description),
@@ -573,7 +581,7 @@ final class HTTPSession {
     }
 
     /// The upstream could not be reached: 502 for the waiting request, then close.
-    func upstreamUnreachable(reason: String, now: UInt64) {
+    mutating func upstreamUnreachable(reason: String, now: UInt64) {
         if exchange?.clientResponsePending ?? false {
             toClient.inject(HTTPReplies.error(status: 502, message: "faultline: upstream connect failed: \(reason)"))
             exchange?.code = "502"
@@ -584,7 +592,7 @@ final class HTTPSession {
         effects.close = .afterFlush
     }
 
-    private func journalRejection(_ error: HTTPParseError, status: Int?) {
+    private mutating func journalRejection(_ error: HTTPParseError, status: Int?) {
         var fields: [JournalField] = [
             .string("route", routeName), .int("conn", serial), .int("req", nextIndex), .string("side", "client"),
             .string("reason", error.description),
@@ -604,5 +612,14 @@ final class HTTPSession {
     }
 }
 
+/// Heap storage for a connection's session, so that a tcp connection carries none.
+final class HTTPSessionBox {
+    var machine: HTTP1SessionStateMachine
+
+    init(_ machine: HTTP1SessionStateMachine) {
+        self.machine = machine
+    }
+}
+
 @available(*, unavailable)
-extension HTTPSession: Sendable {}
+extension HTTPSessionBox: Sendable {}
