@@ -65,6 +65,9 @@ final class Connection {
     var onReadyList = false
     /// The HTTP/1.1 codec of an `http` route's connection; nil on tcp routes.
     var http: HTTPSessionBox?
+    /// An `http` route's connection: its bytes go through the codec (the session is made when the
+    /// first bytes arrive, so an idle connection carries none).
+    var isHTTP = false
 
     init(
         slot: UInt32, generation: UInt32, routeName: String, serial: UInt64,

@@ -55,7 +55,7 @@ extension Worker {
     /// `connect_delay` has passed: start the upstream connect.
     func connectDelayElapsed(_ loop: EventLoop<Worker>, _ connection: Connection) {
         connection.connectDelayPending = false
-        guard connection.state == .connecting || connection.http != nil, connection.upstream == nil else { return }
+        guard connection.state == .connecting || connection.isHTTP, connection.upstream == nil else { return }
         if connection.policy.holdConnect != nil {
             connection.connectHeld = true
             return

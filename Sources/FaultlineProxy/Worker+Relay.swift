@@ -15,7 +15,7 @@ extension Worker {
     /// them, or the connection closes.
     func relay(_ loop: EventLoop<Worker>, _ connection: Connection) {
         guard connection.state == .open else { return }
-        if connection.http != nil {
+        if connection.isHTTP {
             httpRelay(loop, connection)
             return
         }

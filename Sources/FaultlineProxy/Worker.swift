@@ -123,7 +123,7 @@ final class Worker: EventLoopDelegate {
             guard let connection = connection(tag) else { return }
             let side: Connection.Side = tag.kind == .client ? .client : .upstream
             noteReadiness(connection, side: side, events: events)
-            if connection.http != nil {
+            if connection.isHTTP {
                 httpReady(loop, connection, side: side)
                 return
             }
@@ -143,7 +143,7 @@ final class Worker: EventLoopDelegate {
         switch tag.kind {
         case .connectTimeout:
             guard let connection = connection(tag) else { return }
-            if connection.http != nil {
+            if connection.isHTTP {
                 guard connection.http?.machine.upstream == .connecting else { return }
             } else {
                 guard connection.state == .connecting else { return }
@@ -449,7 +449,7 @@ final class Worker: EventLoopDelegate {
     private func failConnect(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
         connection.counters.failure(reason).increment()
         log.debug("upstream.connect_failed", ["route": connection.routeName, "reason": reason.rawValue])
-        if connection.http != nil {
+        if connection.isHTTP {
             httpConnectFailed(loop, connection, reason: reason)
             return
         }

@@ -12,10 +12,18 @@ extension Worker {
     /// An `http` connection was admitted and passed its connection-level faults: start reading
     /// requests. The upstream is dialled when the first request is to be forwarded.
     func openHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
-        connection.http = HTTPSessionBox(HTTP1SessionStateMachine(
-            routeName: route.spec.name, serial: connection.serial, faults: route.httpFaults))
+        connection.isHTTP = true
         connection.state = .open
         httpRelay(loop, connection)
+    }
+
+    /// The connection's codec session, made once the client has sent something (or hung up).
+    private func makeSession(_ c: Connection) -> HTTPSessionBox? {
+        guard c.clientReadable || c.clientHangup, let route = routes[c.routeName] else { return nil }
+        let session = HTTPSessionBox(HTTP1SessionStateMachine(
+            routeName: route.spec.name, serial: c.serial, faults: route.httpFaults))
+        c.http = session
+        return session
     }
 
     /// Dials the upstream for the first forwarded request, honouring `connect_delay` and a
@@ -71,7 +79,9 @@ extension Worker {
     /// Moves an http connection's bytes: read both sides, let the codec turn them into output,
     /// write what each side takes, until nothing moves or the budget is spent.
     func httpRelay(_ loop: EventLoop<Worker>, _ c: Connection) {
-        guard c.state == .open, let session = c.http, !session.machine.inRelay else { return }
+        guard c.state == .open else { return }
+        guard let session = c.http ?? makeSession(c) else { return }
+        guard !session.machine.inRelay else { return }
         if session.machine.lingerUntil != 0 {
             linger(loop, c)
             return
