@@ -4,9 +4,11 @@ internal import FaultlineCore
 extension ConfigDecoder {
     /// Steps must come in order of `at`; `"for"` only follows `apply`; `clear` must name a fault of
     /// `faults[]` or one a step applies; `repeat.every` must be longer than one run of the steps.
-    /// A step's `apply` without an id gets `"<type>-step<index>"`.
+    /// A step's `apply` without an id gets `"<type>-step<index>"`; an HTTP fault it applies must
+    /// not name a tcp route (`protocols`: the protocol of each route that decoded).
     static func decodeSchedule(
-        _ value: JSONValue, knownRoutes: Set<String>, faultIDs: Set<String>, _ diagnostics: inout Diagnostics
+        _ value: JSONValue, knownRoutes: Set<String>, protocols: [String: RouteProtocol] = [:], faultIDs: Set<String>,
+        _ diagnostics: inout Diagnostics
     ) -> ScheduleSpec? {
         guard var reader = ObjectReader(value, path: "schedule", diagnostics: &diagnostics) else { return nil }
         let errorsBefore = diagnostics.errors.count
@@ -28,7 +30,7 @@ extension ConfigDecoder {
             for (index, item) in items.enumerated() {
                 let path = JSONPath.index(reader.path("steps"), index)
                 guard let step = decodeStep(
-                    item, path: path, index: index, knownRoutes: knownRoutes, &clears, &diagnostics
+                    item, path: path, index: index, knownRoutes: knownRoutes, protocols: protocols, &clears, &diagnostics
                 ) else { continue }
                 if step.at < previousAt {
                     diagnostics.add(
@@ -74,7 +76,7 @@ extension ConfigDecoder {
     }
 
     private static func decodeStep(
-        _ value: JSONValue, path: String, index: Int, knownRoutes: Set<String>,
+        _ value: JSONValue, path: String, index: Int, knownRoutes: Set<String>, protocols: [String: RouteProtocol],
         _ clears: inout [(id: String, path: String)], _ diagnostics: inout Diagnostics
     ) -> ScheduleSpec.Step? {
         guard var reader = ObjectReader(value, path: path, diagnostics: &diagnostics) else { return nil }
@@ -89,10 +91,16 @@ extension ConfigDecoder {
         case (.some, .some):
             diagnostics.add(path, "has both \"apply\" and \"clear\"; use one per step")
         case (.some(let apply), nil):
-            action = FaultDecoder.decode(
+            if let decoded = FaultDecoder.decode(
                 apply, path: reader.path("apply"), knownRoutes: knownRoutes,
                 generatedID: { "\($0)-step\(index)" }, &diagnostics
-            ).map { .apply($0.fault) }
+            ) {
+                if let problem = FaultDecoder.routeProblem(decoded.fault, protocols: protocols) {
+                    diagnostics.add(JSONPath.child(reader.path("apply"), "route"), problem)
+                } else {
+                    action = .apply(decoded.fault)
+                }
+            }
         case (nil, .some(let clear)):
             if let id = diagnostics.name(clear, reader.path("clear")) {
                 clears.append((id, reader.path("clear")))

@@ -81,15 +81,13 @@ public enum ConfigDecoder {
         if let routes = reader.take("routes") {
             (config.routes, routeNames) = decodeRoutes(routes, &diagnostics)
         }
+        let protocols = Dictionary(config.routes.map { ($0.name, $0.protocolKind) }, uniquingKeysWith: { first, _ in first })
         if let faults = reader.take("faults") {
-            config.faults = decodeFaults(
-                faults, knownRoutes: routeNames,
-                protocols: Dictionary(config.routes.map { ($0.name, $0.protocolKind) }, uniquingKeysWith: { a, _ in a }),
-                &diagnostics)
+            config.faults = decodeFaults(faults, knownRoutes: routeNames, protocols: protocols, &diagnostics)
         }
         if let schedule = reader.take("schedule") {
             config.schedule = decodeSchedule(
-                schedule, knownRoutes: routeNames, faultIDs: Set(config.faults.map(\.id)), &diagnostics
+                schedule, knownRoutes: routeNames, protocols: protocols, faultIDs: Set(config.faults.map(\.id)), &diagnostics
             )
         }
         reader.reportUnknownKeys(&diagnostics)

@@ -40,6 +40,10 @@ extension FaultDecoder {
             }
             var body = ""
             if let value = reader.take("body") { body = diagnostics.string(value, reader.path("body")) ?? "" }
+            if status == 204 || status == 304, !body.isEmpty {
+                // RFC 9110 §6.4.1: these responses end at the head; a body would desync the client.
+                diagnostics.add(reader.path("body"), "must be empty for status \(status) (that response has no body)")
+            }
             var headers: [HTTPHeaderPair] = []
             if let value = reader.take("headers") {
                 headers = decodeHeaderObject(value, path: reader.path("headers"), forbidden: framingHeaders, &diagnostics)
@@ -109,6 +113,11 @@ extension FaultDecoder {
                 diagnostics.add(reader.path(key), "must start with \"/\", got \(quoted(text))")
                 continue
             }
+            guard !text.contains("?") else {
+                // Matching compares the path before `?`, so a query here could never match.
+                diagnostics.add(reader.path(key), "must not contain \"?\" (the query is not part of the path), got \(quoted(text))")
+                continue
+            }
             if key == "path" { match.path = text } else { match.pathPrefix = text }
         }
         if let value = reader.take("headers") {
@@ -132,7 +141,7 @@ extension FaultDecoder {
         }
         var first: Int?
         if let value = reader.require("first", &diagnostics) {
-            first = diagnostics.integer(value, reader.path("first"), in: 1...Int64(Int32.max)).map { Int($0) }
+            first = diagnostics.integer(value, reader.path("first"), in: 1...Int64.max).map { Int($0) }
         }
         reader.reportUnknownKeys(&diagnostics, message: "unknown key for attempts (expected key, first)")
         guard let key, let first else { return nil }
@@ -149,12 +158,18 @@ extension FaultDecoder {
             return []
         }
         var headers: [(name: String, value: String?)] = []
+        var seen: [String: String] = [:]
         for name in object.keys {
             let headerPath = JSONPath.child(path, name)
             guard !name.isEmpty, name.utf8.allSatisfy(HTTPMatch.isTokenByte) else {
                 diagnostics.add(headerPath, "\(quoted(name)) is not a valid header name")
                 continue
             }
+            if let earlier = seen[name.lowercased()] {
+                diagnostics.add(headerPath, "header \(quoted(name)) is also given as \(quoted(earlier)) (names are case-insensitive)")
+                continue
+            }
+            seen[name.lowercased()] = name
             if forbidden.contains(name.lowercased()) {
                 diagnostics.add(headerPath, "\(name) is set by the proxy and cannot be given")
                 continue

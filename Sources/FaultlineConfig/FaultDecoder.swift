@@ -20,7 +20,10 @@ public import FaultlineCore
 /// | `refuse` | `existing` (`keep` default, `reset`) |
 /// | `corrupt` | `bit_flip_rate` (required, 0…1) |
 ///
-/// Any other key is reported as `unknown key for type T`. Errors are those of `ConfigError`.
+/// The HTTP faults (`abort`, `delay`, `drop_response`, `duplicate`) take no `direction` and add
+/// `match`, `attempts` and `mark` (FaultDecoder+HTTP.swift); those three keys on any other type
+/// are errors. Any other key is reported as `unknown key for type T`. Errors are those of
+/// `ConfigError`.
 public enum FaultDecoder {
     /// Decodes one fault.
     ///
@@ -89,7 +92,7 @@ public enum FaultDecoder {
                 diagnostics.add(reader.path(key), "not allowed for type partition")
             }
         }
-        if let directionValue = reader.take("direction") {
+        if !isHTTP, let directionValue = reader.take("direction") {
             direction = diagnostics.choice(
                 directionValue, reader.path("direction"), what: "direction", [Direction.upstream, .downstream, .both]
             ) ?? .both

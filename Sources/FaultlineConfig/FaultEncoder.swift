@@ -5,6 +5,8 @@ public import FaultlineCore
 ///
 /// Keys come in a fixed order: `id`, `type`, `route`, `direction`, `probability`, then the type's
 /// parameters. Every parameter is written, defaults included, except `after_bytes` when it is nil.
+/// HTTP faults have no `direction`, and end with `match` and `attempts` (each only when given) and
+/// `mark`.
 /// A route selector of one name is written as a string, of several as a list, `.all` as `"*"`.
 /// Durations use `DurationParser.render`.
 public enum FaultEncoder {

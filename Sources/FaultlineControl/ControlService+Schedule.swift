@@ -186,10 +186,14 @@ extension ControlService {
     // MARK: Decoding and showing
 
     /// Decodes a `schedule` object with the config decoder's rules, by decoding a config with the
-    /// routes and active fault ids known now (errors come back relative to the object).
+    /// routes (with their protocols, so an HTTP fault naming a tcp route is refused) and active
+    /// fault ids known now (errors come back relative to the object).
     private func decodeSchedule(_ value: JSONValue) -> Result<ScheduleSpec, ConfigErrors> {
         let routes: [JSONValue] = state.routes.map {
-            ["name": .string($0.spec.name), "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1"]
+            [
+                "name": .string($0.spec.name), "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1",
+                "protocol": .string($0.spec.protocolKind.rawValue),
+            ]
         }
         // Stand-ins for the active faults, so a `clear` may name them.
         let faults: [JSONValue] = state.faults.map { ["id": .string($0.spec.id), "type": "stall"] }

@@ -5,7 +5,8 @@ import FaultlineCore
 extension ControlState {
     /// Replaces the file's routes and faults with those of `newConfig`, keeping the ones added at
     /// runtime after them. 409 `reload_conflict`, changing nothing, when a runtime route or fault
-    /// has a name or id the file now uses, or a runtime fault names a route that is gone.
+    /// has a name or id the file now uses, or a runtime fault names a route that is gone (or, for
+    /// an HTTP fault, a route the file now makes tcp).
     ///
     /// Journals `config.reloaded`, then `route.removed`/`route.added` for each file route that
     /// went, came or changed, and `fault.cleared` (reason `reload`)/`fault.applied` likewise.
@@ -21,6 +22,8 @@ extension ControlState {
             conflicts.append(ConfigError(path: "routes", message: "route \"\(route.spec.name)\" was added at runtime and is now also in the file; delete it first"))
         }
         let allRouteNames = fileRouteNames.union(runtimeRoutes.map(\.spec.name))
+        let protocols = Dictionary(
+            (newConfig.routes + runtimeRoutes.map(\.spec)).map { ($0.name, $0.protocolKind) }, uniquingKeysWith: { first, _ in first })
         for fault in runtimeFaults {
             if fileFaultIDs.contains(fault.spec.id) {
                 conflicts.append(ConfigError(path: "faults", message: "fault \"\(fault.spec.id)\" was applied at runtime and is now also in the file; clear it first"))
@@ -29,6 +32,9 @@ extension ControlState {
                 for name in names where !allRouteNames.contains(name) {
                     conflicts.append(ConfigError(path: "routes", message: "runtime fault \"\(fault.spec.id)\" names route \"\(name)\", which the file no longer has; clear it first"))
                 }
+            }
+            if let problem = FaultDecoder.routeProblem(fault.spec, protocols: protocols) {
+                conflicts.append(ConfigError(path: "routes", message: "runtime fault \"\(fault.spec.id)\": \(problem); clear it first"))
             }
         }
         if let first = conflicts.first {

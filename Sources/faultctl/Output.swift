@@ -92,7 +92,12 @@ enum Output {
                     return "attempts=first \(cell(attempts["first"])) by \(cell(attempts["key"]))"
                 }
                 if member.key == "headers", let headers = member.value.objectValue {
+                    guard !headers.isEmpty else { return "headers=-" }
                     return "headers=" + headers.members.map { "\($0.key):\(cell($0.value))" }.joined(separator: ",")
+                }
+                if member.key == "body" {
+                    // Quoted and escaped: a body may be empty or hold spaces and newlines.
+                    return "body=" + JSONWriter.render(member.value)
                 }
                 if member.key == "groups", let groups = member.value.arrayValue {
                     return "groups=" + groups.map { ($0.arrayValue ?? []).map { cell($0) }.joined(separator: ",") }.joined(separator: "/")

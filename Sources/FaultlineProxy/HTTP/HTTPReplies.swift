@@ -16,7 +16,8 @@ enum HTTPReplies {
         if !abort.headers.contains(where: { $0.name.lowercased() == "content-type" }) && !abort.body.isEmpty {
             head += "content-type: text/plain; charset=utf-8\r\n"
         }
-        head += "content-length: \(abort.body.utf8.count)\r\n"
+        // 204 and 304 end at the head: no Content-Length (RFC 9110 §8.6); the config refuses a body.
+        if abort.status != 204 && abort.status != 304 { head += "content-length: \(abort.body.utf8.count)\r\n" }
         if close { head += "connection: close\r\n" }
         if mark { head += "x-faultline-fault: \(faultID)\r\n" }
         head += "\r\n"
