@@ -177,8 +177,8 @@ extension Worker {
     private func settle(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) -> Bool {
         if session.machine.tunnel {
             // A byte relay now: FINs pass once everything before them was written.
-            passFIN(c, session, .upstream)
-            passFIN(c, session, .downstream)
+            passFIN(loop, c, session, .upstream)
+            passFIN(loop, c, session, .downstream)
             if c.up.finSent && c.down.finSent {
                 close(loop, c, reset: false)
                 return false
@@ -228,15 +228,19 @@ extension Worker {
         c.up.buffer.release(to: pool)
     }
 
-    private func passFIN(_ c: Connection, _ session: HTTPSessionBox, _ flow: Flow) {
+    /// In a tunnel: passes a side's FIN on once everything before it was written and the faults
+    /// let it (slow_close holds it, a blackhole partition keeps it until it heals).
+    private func passFIN(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox, _ flow: Flow) {
         let destination: Connection.Side = flow == .upstream ? .upstream : .client
-        let done: Bool
+        var done: Bool
         switch flow {
         case .upstream:
             done = c.up.sourceEnded && !c.up.finSent && session.machine.toUpstream.isEmpty && c.up.buffer.isEmpty
+                && (c.up.faults?.state.finMayPass(now: loop.now) ?? true)
             if done { c.up.finSent = true }
         case .downstream:
             done = c.down.sourceEnded && !c.down.finSent && session.machine.toClient.isEmpty && c.down.buffer.isEmpty
+                && (c.down.faults?.state.finMayPass(now: loop.now) ?? true)
             if done { c.down.finSent = true }
         }
         if done { _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) } }
