@@ -53,7 +53,6 @@ struct HTTP1SessionStateMachine {
     struct Exchange {
         var index: UInt64
         var method: String
-        var path: String
         var decision: HTTPFaultDecision?
         var keepAlive: Bool
         var startedAt: UInt64
@@ -232,15 +231,14 @@ struct HTTP1SessionStateMachine {
     ) {
         let index = nextIndex
         nextIndex += 1
-        let path = String(head.path)
         var decision: HTTPFaultDecision?
         if !faults.isEmpty {
             let facts = HTTPRequestFacts(
-                method: head.method, path: path, headers: head.headers.map { HTTPHeaderPair($0.name, $0.value) })
+                method: head.method, path: String(head.path), headers: head.headers.map { HTTPHeaderPair($0.name, $0.value) })
             decision = decide(facts, index)
         }
         var exchange = Exchange(
-            index: index, method: head.method, path: path, decision: decision,
+            index: index, method: head.method, decision: decision,
             keepAlive: head.keepAlive, startedAt: now)
         if let decision {
             effects.injections.append((decision.faultID, decision.type))
