@@ -31,8 +31,8 @@ struct HTTP1SessionStateMachine {
         /// No answer is due.
         case idle
         case awaitingHead
-        /// A response-phase `delay` holds this head.
-        case heldHead(length: Int)
+        /// A response-phase `delay` holds this head (its status is counted when it goes on).
+        case heldHead(length: Int, status: Int)
         case body(Disposition)
     }
 
@@ -71,6 +71,8 @@ struct HTTP1SessionStateMachine {
         var responseDelayDone = false
         /// What the client got, for `faultline_http_requests_total`.
         var code: String?
+        /// The exchange was counted as finished (once, whatever ends it).
+        var counted = false
     }
 
     /// What the worker must do after `advance`.
@@ -138,14 +140,9 @@ struct HTTP1SessionStateMachine {
         var progressed = false
         while true {
             switch request {
-            case .stopped, .held, .done:
-                if case .stopped = request {
-                    let fresh = buffer.count - toUpstream.covered
-                    if fresh > 0 {
-                        toUpstream.discard(fresh)
-                        progressed = true
-                    }
-                }
+            case .stopped:
+                return Self.passAll(buffer, &toUpstream, relay: false) || progressed
+            case .held, .done:
                 return progressed
             case .awaitingHead:
                 guard exchange == nil, !closing else { return progressed }
@@ -273,15 +270,16 @@ struct HTTP1SessionStateMachine {
             exchange.spacing = spacing
             exchange.recording = []
             self.exchange = exchange
-            forwardHead(head, length: length, buffer)
+            forwardHead(method: head.method, length: length, buffer)
         default:
             self.exchange = exchange
-            forwardHead(head, length: length, buffer)
+            forwardHead(method: head.method, length: length, buffer)
         }
     }
 
-    private mutating func forwardHead(_ head: HTTPRequestHead, length: Int, _ buffer: borrowing RelayBuffer) {
-        responses.expectResponse(toMethod: head.method)
+    /// Queues a request head for the upstream (dialling it for the first) and walks its body next.
+    private mutating func forwardHead(method: String, length: Int, _ buffer: borrowing RelayBuffer) {
+        responses.expectResponse(toMethod: method)
         if upstream == .none { effects.dial = true }
         take(length, .forward, buffer)
         response = .awaitingHead
@@ -400,32 +398,22 @@ struct HTTP1SessionStateMachine {
             exchange.answered = true
             toClient.discard(length)
             response = .body(.discard)
+            let code = then == .close ? "closed" : then.rawValue
+            exchange.code = code
+            self.exchange = exchange
+            finish(code: code, now: now)
             switch then {
-            case .reset:
-                exchange.code = "reset"
-                self.exchange = exchange
-                finish(code: "reset", now: now)
-                effects.close = .reset
-            case .close:
-                exchange.code = "closed"
-                self.exchange = exchange
-                finish(code: "closed", now: now)
-                effects.close = .afterFlush
-                request = .stopped
-            case .hang:
-                exchange.code = "hang"
-                self.exchange = exchange
-                finish(code: "hang", now: now)
-                hung = true
-                request = .stopped
+            case .reset: effects.close = .reset
+            case .close: effects.close = .afterFlush
+            case .hang: hung = true
             }
+            if then != .reset { request = .stopped }
             return
         case .delayResponse(let hold)? where !exchange.responseDelayDone:
             exchange.responseDelayDone = true
             if !head.keepAlive { exchange.keepAlive = false }
             self.exchange = exchange
-            heldStatus = head.status
-            response = .heldHead(length: length)
+            response = .heldHead(length: length, status: head.status)
             wake(at: now &+ hold)
             return
         default:
@@ -496,10 +484,9 @@ struct HTTP1SessionStateMachine {
 
     /// Counts a request as finished once, with what the client got.
     private mutating func finish(code: String, now: UInt64) {
-        guard var exchange, exchange.code != "counted" else { return }
+        guard let exchange, !exchange.counted else { return }
         effects.completed.append((code, now &- exchange.startedAt))
-        exchange.code = "counted"
-        self.exchange = exchange
+        self.exchange?.counted = true
     }
 
     // MARK: Timers
@@ -510,17 +497,12 @@ struct HTTP1SessionStateMachine {
         timerAt = nil
         switch request {
         case .held(let length):
-            guard exchange != nil else { break }
-            request = .body(.forward)
-            responses.expectResponse(toMethod: exchange!.method)
-            if upstream == .none { effects.dial = true }
-            take(length, .forward, clientBuffer)
-            response = .awaitingHead
+            guard let method = exchange?.method else { break }
+            forwardHead(method: method, length: length, clientBuffer)
         default:
             break
         }
-        if case .heldHead(let length) = response, var exchange {
-            let status = heldStatus ?? 200
+        if case .heldHead(let length, let status) = response, var exchange {
             exchange.clientResponsePending = false
             exchange.code = String(status)
             self.exchange = exchange
@@ -529,8 +511,6 @@ struct HTTP1SessionStateMachine {
         sendCopies(now: now)
     }
 
-    /// The status of a held response head (kept so the release can count it).
-    var heldStatus: Int?
     /// `httpRelay` is running for this connection (connect callbacks inside it must not re-enter).
     var inRelay = false
     /// The deadline a timer is armed for.

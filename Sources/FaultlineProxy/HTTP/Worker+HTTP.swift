@@ -247,7 +247,7 @@ extension Worker {
     }
 
     private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) {
-        if let exchange = session.machine.exchange, exchange.code != "counted" {
+        if let exchange = session.machine.exchange, !exchange.counted {
             httpCounters(c.routeName).record(code: "reset", nanoseconds: loop.now &- exchange.startedAt)
         }
         close(loop, c, reset: true)
