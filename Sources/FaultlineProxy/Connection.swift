@@ -104,6 +104,12 @@ extension Connection {
         }
     }
 
+    /// The side's socket would block on write: wait for EPOLLOUT.
+    @inline(__always)
+    func setBlocked(_ side: Side) {
+        if side == .upstream { upstreamWritable = false } else { clientWritable = false }
+    }
+
     /// The other side.
     static func opposite(_ side: Side) -> Side { side == .client ? .upstream : .client }
 }

@@ -67,8 +67,17 @@ final class RouteCounters {
     let bytesUpstream: Counter
     let bytesDownstream: Counter
     private let failures: [Counter]
+    /// The route's HTTP request counters, made on the first finished request (a tcp route has none,
+    /// so its series never appear).
+    private(set) lazy var http = HTTPCounters(route: route, worker: worker, metrics: metrics)
+    private let route: String
+    private let worker: Int
+    private let metrics: ProxyMetrics
 
     init(route: String, worker: Int, metrics: ProxyMetrics) {
+        self.route = route
+        self.worker = worker
+        self.metrics = metrics
         accepted = metrics.connectionsAccepted.shard(labels: [route], worker: worker)
         active = metrics.connectionsActive.shard(labels: [route], worker: worker)
         rejected = metrics.connectionsRejected.shard(labels: [route], worker: worker)

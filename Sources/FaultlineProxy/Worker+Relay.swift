@@ -10,6 +10,18 @@ enum IOOutcome {
     case failed
 }
 
+/// What one write of held bytes did.
+enum WriteOutcome {
+    /// `count` bytes went out; `short` when the socket took fewer than were offered.
+    case wrote(count: Int, short: Bool)
+    /// The faults hold the bytes for now (or the budget is spent).
+    case held
+    /// The destination would block.
+    case blocked
+    /// The destination is gone (EPIPE/ECONNRESET).
+    case failed
+}
+
 extension Worker {
     /// Moves bytes both ways until both sides would block, the budget is spent, a fault holds
     /// them, or the connection closes.
@@ -57,7 +69,6 @@ extension Worker {
     ) -> Bool {
         let destination = Connection.opposite(source)
         let faults = stream.faults
-        let bytesCounter = source == .client ? c.counters.bytesUpstream : c.counters.bytesDownstream
         while budget > 0 {
             var progressed = false
 
@@ -77,29 +88,14 @@ extension Worker {
             // Write to the destination what it will take and the faults allow.
             let destinationWritable = source == .client ? c.upstreamWritable : c.clientWritable
             if !stream.buffer.isEmpty && destinationWritable {
-                let allowance = faults.map {
-                    min(budget, $0.state.writeAllowance(
-                        held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
-                } ?? budget
-                if allowance > 0 {
-                    do {
-                        guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
-                            try stream.buffer.write(to: fd, limit: allowance)
-                        }) else { return false }
-                        switch result {
-                        case .processed(let n):
-                            stream.bytesOut &+= UInt64(n)
-                            bytesCounter.add(UInt64(n))
-                            budget -= n
-                            progressed = progressed || n > 0
-                            faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
-                        case .wouldBlock:
-                            if source == .client { c.upstreamWritable = false } else { c.clientWritable = false }
-                        }
-                    } catch {
-                        // The destination is gone (EPIPE/ECONNRESET): it reset; so does the other side.
-                        return false
-                    }
+                switch writeHeld(loop, c, &stream, to: destination, limit: .max, budget: &budget) {
+                case .wrote(let n, _):
+                    progressed = progressed || n > 0
+                case .held, .blocked:
+                    break
+                case .failed:
+                    // The destination reset; so does the other side.
+                    return false
                 }
             }
 
@@ -185,6 +181,40 @@ extension Worker {
             case .wouldBlock:
                 if source == .client { c.clientReadable = false } else { c.upstreamReadable = false }
                 return .idle
+            }
+        } catch {
+            return .failed
+        }
+    }
+
+    /// One write of at most `limit` held bytes to `destination`, as much as the budget and the
+    /// faults allow; counts the bytes and tells the faults.
+    @inline(__always)
+    func writeHeld(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, to destination: Connection.Side,
+        limit: Int, budget: inout Int
+    ) -> WriteOutcome {
+        var allowance = min(limit, budget)
+        if let faults = stream.faults {
+            allowance = min(allowance, faults.state.writeAllowance(
+                held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+        }
+        guard allowance > 0 else { return .held }
+        let offered = min(allowance, stream.buffer.count)
+        do {
+            guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
+                try stream.buffer.write(to: fd, limit: allowance)
+            }) else { return .failed }
+            switch result {
+            case .processed(let n):
+                stream.bytesOut &+= UInt64(n)
+                (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
+                budget -= n
+                stream.faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
+                return .wrote(count: n, short: n < offered)
+            case .wouldBlock:
+                c.setBlocked(destination)
+                return .blocked
             }
         } catch {
             return .failed

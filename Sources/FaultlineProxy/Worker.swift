@@ -75,8 +75,6 @@ final class Worker: EventLoopDelegate {
     let events: (any EventSink)?
     /// `attempts` counts, shared by every worker.
     let attemptLedger: AttemptLedger
-    /// HTTP request counters by route.
-    var httpCounterTable: [String: HTTPCounters] = [:]
     /// Injection counter shards by route, fault and type.
     var injectionCounters: [InjectionKey: Counter] = [:]
     private(set) var plan: FaultPlan

@@ -86,8 +86,6 @@ final class SessionHarness {
             case .inject(let bytes, let offset):
                 out += bytes[offset...]
                 queue.injected(bytes.count - offset)
-            case .finish:
-                queue.popFront()
             }
             moved = true
         }

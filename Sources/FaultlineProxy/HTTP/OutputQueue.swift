@@ -1,6 +1,5 @@
 /// What an HTTP connection writes to one side, in order: bytes of the relay buffer passed on
-/// unchanged, bytes of it dropped, bytes the proxy made (replies, marks, replayed requests), and
-/// the FIN.
+/// unchanged, bytes of it dropped, and bytes the proxy made (replies, marks, replayed requests).
 ///
 /// The codec appends; the relay carries the front out as the destination takes it. Relay and
 /// discard ops cover the front of the relay buffer in order, so `covered` bytes of it are spoken
@@ -10,7 +9,6 @@ struct OutputQueue {
         case relay(Int)
         case discard(Int)
         case inject([UInt8], offset: Int)
-        case finish
     }
 
     private var ops: [Op] = []
@@ -46,8 +44,6 @@ struct OutputQueue {
         ops.append(.inject(bytes, offset: 0))
     }
 
-    mutating func finish() { ops.append(.finish) }
-
     /// `count` buffer bytes of the front relay/discard op were carried out.
     mutating func consumed(_ count: Int) {
         covered -= count
@@ -62,15 +58,6 @@ struct OutputQueue {
     mutating func injected(_ count: Int) {
         guard case .inject(let bytes, let offset) = ops[head] else { preconditionFailure("not an inject op") }
         replaceFront(offset + count == bytes.count ? nil : .inject(bytes, offset: offset + count))
-    }
-
-    mutating func popFront() { replaceFront(nil) }
-
-    /// Drops every queued op (the connection is closing, or its answers are void).
-    mutating func removeAll() {
-        ops.removeAll(keepingCapacity: true)
-        head = 0
-        covered = 0
     }
 
     private mutating func replaceFront(_ op: Op?) {

@@ -54,9 +54,7 @@ extension Worker {
 
     /// The upstream connect of an http connection failed: the waiting request gets a 502.
     func httpConnectFailed(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
-        if let registration = connection.upstreamRegistration { loop.deregister(registration) }
-        connection.upstreamRegistration = nil
-        connection.upstream.take()?.close()
+        closeUpstream(loop, connection)
         connection.upstreamWritable = false
         connection.upstreamReadable = false
         guard let session = connection.http else { return }
@@ -158,7 +156,7 @@ extension Worker {
             for event in effects.journal { events.record(event) }
         }
         for done in effects.completed {
-            httpCounters(c.routeName).record(code: done.code, nanoseconds: done.nanoseconds)
+            c.counters.http.record(code: done.code, nanoseconds: done.nanoseconds)
         }
         if effects.dial { dialHTTP(loop, c, session) }
         switch effects.close {
@@ -197,15 +195,20 @@ extension Worker {
             // FIN to the client, then read and drop what it still sends until it closes too.
             _ = c.withSocket(.client) { fd in try? Posix.shutdown(fd, .write) }
             c.down.finSent = true
-            if let registration = c.upstreamRegistration { loop.deregister(registration) }
-            c.upstreamRegistration = nil
-            c.upstream.take()?.close()
+            closeUpstream(loop, c)
             session.machine.lingerUntil = loop.now &+ Worker.lingerNanoseconds
             loop.scheduleCoarse(at: session.machine.lingerUntil, tag: tag(.httpTimer, c))
             linger(loop, c)
             return false
         }
         return true
+    }
+
+    /// Closes the upstream socket alone; the client side stays open.
+    private func closeUpstream(_ loop: EventLoop<Worker>, _ c: Connection) {
+        if let registration = c.upstreamRegistration { loop.deregister(registration) }
+        c.upstreamRegistration = nil
+        c.upstream.take()?.close()
     }
 
     /// Reads and drops the client's bytes until it closes; then the connection closes.
@@ -248,7 +251,7 @@ extension Worker {
 
     private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) {
         if let exchange = session.machine.exchange, !exchange.counted {
-            httpCounters(c.routeName).record(code: "reset", nanoseconds: loop.now &- exchange.startedAt)
+            c.counters.http.record(code: "reset", nanoseconds: loop.now &- exchange.startedAt)
         }
         close(loop, c, reset: true)
     }
@@ -290,30 +293,14 @@ extension Worker {
                 outcome = .progressed
             case .relay(let n):
                 guard writable else { return outcome }
-                var allowance = min(n, budget)
-                if let faults = stream.faults {
-                    allowance = min(allowance, faults.state.writeAllowance(
-                        held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
-                }
-                guard allowance > 0 else { return outcome }
-                do {
-                    guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
-                        try stream.buffer.write(to: fd, limit: allowance)
-                    }) else { return outcome }
-                    switch result {
-                    case .processed(let written):
-                        stream.bytesOut &+= UInt64(written)
-                        counter.add(UInt64(written))
-                        budget -= written
-                        queue.consumed(written)
-                        stream.faults?.state.didWrite(written, written: stream.bytesOut, now: loop.now)
-                        outcome = .progressed
-                        if written < allowance { return outcome }
-                    case .wouldBlock:
-                        if destination == .upstream { c.upstreamWritable = false } else { c.clientWritable = false }
-                        return outcome
-                    }
-                } catch {
+                switch writeHeld(loop, c, &stream, to: destination, limit: n, budget: &budget) {
+                case .wrote(let written, let short):
+                    queue.consumed(written)
+                    outcome = .progressed
+                    if short { return outcome }
+                case .held, .blocked:
+                    return outcome
+                case .failed:
                     return .failed
                 }
             case .inject(let bytes, let offset):
@@ -329,26 +316,15 @@ extension Worker {
                         queue.injected(written)
                         outcome = .progressed
                     case .wouldBlock:
-                        if destination == .upstream { c.upstreamWritable = false } else { c.clientWritable = false }
+                        c.setBlocked(destination)
                         return outcome
                     }
                 } catch {
                     return .failed
                 }
-            case .finish:
-                _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) }
-                queue.popFront()
-                outcome = .progressed
             }
         }
         if stream.buffer.isEmpty { stream.buffer.releaseIfEmpty(to: pool) }
         return outcome
-    }
-
-    private func httpCounters(_ route: String) -> HTTPCounters {
-        if let existing = httpCounterTable[route] { return existing }
-        let counters = HTTPCounters(route: route, worker: index, metrics: metrics)
-        httpCounterTable[route] = counters
-        return counters
     }
 }
