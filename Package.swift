@@ -6,10 +6,6 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-// The data-path targets skip dynamic exclusivity checks in release builds: the relay touches
-// connection fields on every event and the checks cost measurable CPU per request. Debug builds
-// (every test run) keep them, so an overlapping access still traps there.
-let dataPath: [SwiftSetting] = strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "Faultline",
@@ -27,15 +23,15 @@ let package = Package(
         .target(name: "CFaultlineShims"),
 
         .target(name: "FaultlineSystem", dependencies: ["CFaultlineShims"], swiftSettings: strict),
-        .target(name: "FaultlineLoop", dependencies: ["FaultlineSystem"], swiftSettings: dataPath),
+        .target(name: "FaultlineLoop", dependencies: ["FaultlineSystem"], swiftSettings: strict),
         .target(name: "FaultlineCore", swiftSettings: strict),
         .target(name: "FaultlineConfig", dependencies: ["FaultlineCore"], swiftSettings: strict),
         .target(name: "FaultlineMetrics", swiftSettings: strict),
-        .target(name: "FaultlineHTTP1", swiftSettings: dataPath),
+        .target(name: "FaultlineHTTP1", swiftSettings: strict),
         .target(
             name: "FaultlineProxy",
             dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1"],
-            swiftSettings: dataPath
+            swiftSettings: strict
         ),
         .target(
             name: "FaultlineControl",
