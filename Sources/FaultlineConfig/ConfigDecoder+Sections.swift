@@ -56,6 +56,10 @@ extension ConfigDecoder {
            ) {
             limits.bufferBytes = Int(number)
         }
+        if let value = reader.take("request_log"),
+           let number = diagnostics.integer(value, reader.path("request_log"), in: 0...Int64(requestLogRange.upperBound)) {
+            limits.requestLog = Int(number)
+        }
         reader.reportUnknownKeys(&diagnostics)
         return limits
     }

@@ -13,6 +13,8 @@ public enum ConfigDecoder {
     public static let maxWorkers = 256
     /// The accepted range of `limits.buffer_bytes` (4 KiB to 16 MiB).
     public static let bufferBytesRange = 4096...16_777_216
+    /// The accepted range of `limits.request_log` (0 turns the log off).
+    public static let requestLogRange = 0...10_000_000
 
     /// Decodes a config from its JSON text.
     public static func decode(jsonText: String) -> Result<DaemonConfig, ConfigErrors> {

@@ -89,6 +89,10 @@ public final class ControlService {
             guard method == "GET" else { return .methodNotAllowed(method, path: request.path, allowed: ["GET"]) }
             return journalResponse(request)
         }
+        if segments == ["v1", "requests"] || segments == ["v1", "report"] {
+            guard method == "GET" else { return .methodNotAllowed(method, path: request.path, allowed: ["GET"]) }
+            return segments[1] == "requests" ? requestsResponse(request) : reportResponse(request)
+        }
         if let unexpected = request.query.first {
             return .error(400, code: "invalid_query", message: "unexpected query parameter \"\(unexpected.name)\"")
         }
@@ -140,9 +144,6 @@ public final class ControlService {
             case "DELETE": return perform(state.healPartitions())
             default: return .methodNotAllowed(method, path: request.path, allowed: ["POST", "DELETE"])
             }
-        case ["v1", "report"]:
-            guard method == "GET" else { return .methodNotAllowed(method, path: request.path, allowed: ["GET"]) }
-            return .notImplemented(method, request.path)
         case ["v1", "schedule"]:
             switch method {
             case "GET": return .json(200, scheduleJSON(withSpec: true))

@@ -10,4 +10,6 @@ public protocol DataPlane: AnyObject, Sendable {
     var workerCount: Int { get }
     /// Connections open now across all workers.
     var openConnections: Int { get }
+    /// A route's request log after `since`, oldest first (SPEC §3.4).
+    func requestLog(route: String, since: UInt64) -> [RequestRecord]
 }

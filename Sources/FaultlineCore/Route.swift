@@ -37,15 +37,20 @@ public struct Limits: Sendable, Hashable {
     public var shutdownGrace: Duration
     /// Size of each pooled relay buffer; one per busy half-stream.
     public var bufferBytes: Int
+    /// Entries each route's request log keeps (SPEC §3.4); 0 turns the log off.
+    public var requestLog: Int
 
     public static let defaults = Limits(
         maxConnections: 100_000, connectTimeout: .seconds(5), shutdownGrace: .seconds(10), bufferBytes: 262_144
     )
 
-    public init(maxConnections: Int, connectTimeout: Duration, shutdownGrace: Duration, bufferBytes: Int) {
+    public init(
+        maxConnections: Int, connectTimeout: Duration, shutdownGrace: Duration, bufferBytes: Int, requestLog: Int = 100_000
+    ) {
         self.maxConnections = maxConnections
         self.connectTimeout = connectTimeout
         self.shutdownGrace = shutdownGrace
         self.bufferBytes = bufferBytes
+        self.requestLog = requestLog
     }
 }

@@ -25,7 +25,15 @@ final class Connection {
     /// Order of acceptance on its route (for seeded decisions).
     let serial: UInt64
     let counters: RouteCounters
+    /// This worker's part of the route's request log.
+    let log: RouteRequestLog
     let peer: SocketAddress
+    /// When it was accepted (the loop's clock).
+    let acceptedAt: UInt64
+    /// For the request log of a tcp route: how the attempt ended, when a fault or the connect
+    /// decided it, and the first fault bound to it.
+    var logOutcome: RequestOutcome?
+    var logFault: String?
     var state: State = .connecting
 
     var client: FileDescriptor?
@@ -71,8 +79,11 @@ final class Connection {
 
     init(
         slot: UInt32, generation: UInt32, routeName: String, serial: UInt64,
-        counters: RouteCounters, client: consuming FileDescriptor, peer: SocketAddress
+        counters: RouteCounters, log: RouteRequestLog, client: consuming FileDescriptor, peer: SocketAddress,
+        acceptedAt: UInt64
     ) {
+        self.log = log
+        self.acceptedAt = acceptedAt
         self.slot = slot
         self.generation = generation
         self.routeName = routeName
@@ -109,6 +120,9 @@ extension Connection {
     func setBlocked(_ side: Side) {
         if side == .upstream { upstreamWritable = false } else { clientWritable = false }
     }
+
+    /// The client's address for the request log.
+    var source: SourceAddress { SourceAddress(address: IPAddress(peer), port: peer.port) }
 
     /// The other side.
     static func opposite(_ side: Side) -> Side { side == .client ? .upstream : .client }

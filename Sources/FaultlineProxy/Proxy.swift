@@ -150,6 +150,25 @@ public final class Proxy: Sendable {
         }
     }
 
+    /// The request log of `route`: the entries with `seq` greater than `since`, oldest first,
+    /// at most `limits.request_log` of them (the newest). Each worker hands over its part
+    /// between two events, so the hot path takes no lock; empty when the route keeps none.
+    public func requestLog(route: String, since: UInt64) -> [RequestRecord] {
+        let limit = state.withLock { $0.plan?.limits.requestLog ?? 0 }
+        let collector = RequestLogCollector(workers: workerCount)
+        for mailbox in mailboxes { mailbox.post(.readLog(route: route, since: since, collector)) }
+        guard collector.done.wait(timeoutNanoseconds: 10_000_000_000) else { return [] }
+        var records = collector.records
+        records.sort { $0.seq < $1.seq }
+        if let newest = records.last?.seq, newest > UInt64(limit) {
+            let oldestKept = newest - UInt64(limit)
+            if let first = records.firstIndex(where: { $0.seq > oldestKept }), first > 0 {
+                records.removeFirst(first)
+            }
+        }
+        return records
+    }
+
     /// Stops accepting, lets open connections finish for up to `grace`, then closes the rest.
     /// Returns true when every connection finished within the grace period.
     public func drain(grace: Duration) -> Bool {

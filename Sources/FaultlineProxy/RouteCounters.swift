@@ -10,6 +10,7 @@ public struct ProxyMetrics: Sendable {
     public let faultInjections: CounterFamily
     public let httpRequests: CounterFamily
     public let httpRequestDuration: HistogramFamily
+    public let requestLogDropped: CounterFamily
 
     /// Creates the families and registers them, in SPEC §5 order.
     public init(registry: MetricsRegistry) {
@@ -40,6 +41,10 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_http_request_duration_seconds",
             help: "HTTP requests finished, by time from the request head to the end of the client's answer.",
             labelNames: ["route"])
+        requestLogDropped = CounterFamily(
+            name: "faultline_request_log_dropped_total",
+            help: "Request-log entries dropped because the route's log (limits.request_log) was full.",
+            labelNames: ["route"])
         registry.register(connectionsAccepted)
         registry.register(connectionsActive)
         registry.register(connectionsRejected)
@@ -48,6 +53,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(faultInjections)
         registry.register(httpRequests)
         registry.register(httpRequestDuration)
+        registry.register(requestLogDropped)
     }
 }
 

@@ -26,7 +26,9 @@ extension Worker {
             let policy = PolicyCompiler.compile(
                 faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
             adopt(loop, connection, policy: policy)
-            if policy.refuse != nil {
+            if let refuse = policy.refuse {
+                connection.logOutcome = .refused
+                connection.logFault = refuse.faultID
                 close(loop, connection, reset: true)
                 return
             }
@@ -81,6 +83,7 @@ extension Worker {
         let previousRefuse = connection.policy.refuse
         adopt(loop, connection, policy: policy)
         if let refuse = policy.refuse, refuse.value == .reset, previousRefuse?.faultID != refuse.faultID {
+            connection.logFault = connection.logFault ?? refuse.faultID
             close(loop, connection, reset: true)
             return
         }
@@ -119,6 +122,8 @@ extension Worker {
 
     private func recordInjection(_ connection: Connection, _ binding: FaultBinding) {
         injectionCounter(route: connection.routeName, fault: binding.faultID, type: binding.type).increment()
+        if connection.logFault == nil { connection.logFault = binding.faultID }
+        if binding.type == "partition" && connection.logOutcome == nil { connection.logOutcome = .partitioned }
         guard let events, connection.journaledInjections < Worker.journaledInjectionsPerConnection else { return }
         connection.journaledInjections += 1
         var fields: [JournalField] = [

@@ -122,10 +122,13 @@ extension Worker {
         switch verdict {
         case .none:
             break
-        case .close:
+        case .close(let faultID):
+            if faults.state.policy.timeout?.faultID == faultID { c.logOutcome = c.logOutcome ?? .timedOut }
+            c.logFault = c.logFault ?? faultID
             close(loop, c, reset: false)
             return false
-        case .reset:
+        case .reset(let faultID):
+            c.logFault = c.logFault ?? faultID
             close(loop, c, reset: true)
             return false
         }

@@ -40,10 +40,13 @@ final class Worker: EventLoopDelegate {
         let upstreamAddress: SocketAddress
         let counters: RouteCounters
         let shared: RouteShared
+        /// This worker's part of the route's request log.
+        let log: RouteRequestLog
         /// The route's HTTP faults (empty on tcp routes, and on http routes without any).
         let httpFaults: [FaultSpec]
 
-        init(plan: RoutePlan, counters: RouteCounters, shared: RouteShared) {
+        init(plan: RoutePlan, counters: RouteCounters, shared: RouteShared, log: RouteRequestLog) {
+            self.log = log
             self.httpFaults = HTTPFaultDecider.httpFaults(plan.faults)
             self.spec = plan.spec
             self.plan = plan
@@ -80,6 +83,8 @@ final class Worker: EventLoopDelegate {
     private(set) var plan: FaultPlan
     var routes: [String: Route] = [:]
     private var counters: [String: RouteCounters] = [:]
+    /// This worker's parts of the routes' request logs, kept while the route exists.
+    private var requestLogs: [String: RouteRequestLog] = [:]
 
     var listeners: [Listener?] = []
     var readyListeners: [UInt32] = []
@@ -169,6 +174,8 @@ final class Worker: EventLoopDelegate {
             case .plan(let plan, let handoff, let shared, let ack):
                 install(loop, plan: plan, handoff: handoff, shared: shared)
                 ack.countDown()
+            case .readLog(let route, let since, let collector):
+                collector.add(requestLogs[route]?.ring.entries(since: since) ?? [])
             case .drain:
                 draining = true
                 closeAllListeners(loop)
@@ -216,9 +223,23 @@ final class Worker: EventLoopDelegate {
             let name = routePlan.spec.name
             let counters = self.counters[name] ?? RouteCounters(route: name, worker: index, metrics: metrics)
             self.counters[name] = counters
-            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: shared[name] ?? RouteShared())
+            let routeShared = shared[name] ?? RouteShared()
+            let log: RouteRequestLog
+            if let existing = requestLogs[name] {
+                log = existing
+                log.shared = routeShared
+                log.resize(to: newPlan.limits.requestLog)
+            } else {
+                log = RouteRequestLog(
+                    route: name, capacity: newPlan.limits.requestLog, shared: routeShared, worker: index, metrics: metrics)
+                requestLogs[name] = log
+            }
+            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: routeShared, log: log)
         }
         routes = newRoutes
+        // A route that is gone takes its log with it (a disabled one keeps its history).
+        let known = Set(newPlan.routes.map(\.spec.name))
+        requestLogs = requestLogs.filter { known.contains($0.key) }
 
         // Listeners: a handed-over descriptor replaces any listener of that route; a listener
         // whose route is gone or disabled closes.
@@ -332,7 +353,7 @@ final class Worker: EventLoopDelegate {
         }
         let connection = Connection(
             slot: slot, generation: connectionGenerations[Int(slot)], routeName: route.spec.name,
-            serial: serial, counters: route.counters, client: fd, peer: peer)
+            serial: serial, counters: route.counters, log: route.log, client: fd, peer: peer, acceptedAt: loop.now)
         connections[Int(slot)] = connection
         openConnectionCount += 1
         route.counters.accepted.increment()
@@ -446,6 +467,7 @@ final class Worker: EventLoopDelegate {
 
     private func failConnect(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
         connection.counters.failure(reason).increment()
+        if connection.logOutcome == nil { connection.logOutcome = reason == .timeout ? .timedOut : .refused }
         log.debug("upstream.connect_failed", ["route": connection.routeName, "reason": reason.rawValue])
         if connection.isHTTP {
             httpConnectFailed(loop, connection, reason: reason)
@@ -457,6 +479,7 @@ final class Worker: EventLoopDelegate {
     /// Closes both sockets and frees the slot. `reset` sends RST instead of FIN on both.
     func close(_ loop: EventLoop<Worker>, _ connection: Connection, reset: Bool) {
         guard connection.state != .closed else { return }
+        if !connection.isHTTP && connection.log.isEnabled { logAttempt(loop, connection, reset: reset) }
         connection.state = .closed
         if let registration = connection.clientRegistration { loop.deregister(registration) }
         if let registration = connection.upstreamRegistration { loop.deregister(registration) }
@@ -476,6 +499,17 @@ final class Worker: EventLoopDelegate {
         openConnectionCount -= 1
         connection.counters.active.decrement()
         limits.release()
+    }
+}
+
+extension Worker {
+    /// A tcp connection ends: its attempt goes in the route's log.
+    private func logAttempt(_ loop: EventLoop<Worker>, _ c: Connection, reset: Bool) {
+        let outcome = c.logOutcome ?? (reset ? .reset : .relayed)
+        c.log.record(RequestRecord(
+            seq: 0, timestamp: c.log.wallClock(c.acceptedAt), route: "", conn: c.serial, request: 0, source: c.source,
+            http: nil, outcome: outcome, fault: c.logFault, upstreamNanoseconds: nil,
+            totalNanoseconds: loop.now &- c.acceptedAt))
     }
 }
 

@@ -7,6 +7,8 @@ enum WorkerMessage: Sendable {
     /// Run this plan; take the listeners handed over; number connections with the shared
     /// per-route state; count down `ack` once it is in force.
     case plan(FaultPlan, ListenerHandoff, [String: RouteShared], CountdownLatch)
+    /// Add this worker's entries of a route's request log newer than `since` to the collector.
+    case readLog(route: String, since: UInt64, RequestLogCollector)
     /// Stop accepting; keep relaying open connections.
     case drain
     /// Close everything and leave the loop.
@@ -47,11 +49,21 @@ final class FileDescriptorBox: Sendable {
     }
 }
 
-/// Per-route state every worker shares: the acceptance order that numbers connections.
+/// Per-route state every worker shares: the acceptance order that numbers connections, and the
+/// numbering of the request log.
 final class RouteShared: Sendable {
     private let nextSerial = Atomic<UInt64>(0)
+    private let nextLogSeq = Atomic<UInt64>(0)
 
     init() {}
+
+    /// The next request-log sequence number on this route (1, 2, …).
+    func takeLogSeq() -> UInt64 {
+        nextLogSeq.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// Request-log entries numbered so far.
+    var logged: UInt64 { nextLogSeq.load(ordering: .relaxed) }
 
     /// The next connection serial on this route (0, 1, 2, …).
     func takeSerial() -> UInt64 {

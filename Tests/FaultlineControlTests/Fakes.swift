@@ -41,6 +41,7 @@ final class FakeDataPlane: DataPlane {
 
     var workerCount: Int { 2 }
     var openConnections: Int { 7 }
+    func requestLog(route: String, since: UInt64) -> [RequestRecord] { [] }
 }
 
 /// An event sink that keeps what it was given.

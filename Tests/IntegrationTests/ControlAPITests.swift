@@ -271,13 +271,13 @@ final class ControlAPITests: DaemonTestCase {
         XCTAssertEqual(cleared.object["cleared"] as? [String], [])
         XCTAssertEqual(try control.call("DELETE", "/v1/routes/api").status, 204)
 
-        // Methods, queries, unknown paths, not-yet-built endpoints.
+        // Methods, queries, unknown paths.
         let wrongMethod = try control.call("PUT", "/v1/routes")
         XCTAssertEqual(wrongMethod.status, 405)
         XCTAssertEqual(wrongMethod.header("Allow"), "GET, POST")
         XCTAssertEqual(try control.call("GET", "/v1/status?x=1").errorCode, "invalid_query")
         XCTAssertEqual(try control.call("GET", "/v1/nothing").status, 404)
-        XCTAssertEqual(try control.call("GET", "/v1/report").status, 501)
+        XCTAssertEqual(try control.call("GET", "/v1/report").errorCode, "invalid_query")
 
         // Journal, reload, metrics.
         let journal = try control.call("GET", "/v1/journal?since=0")

@@ -12,21 +12,30 @@ import XCTest
 final class HTTPDaemon {
     let process: DaemonProcess
     let control: ControlHTTP
+    /// The control socket (for FaultlineClient and faultctl).
+    let socketPath: String
     private let socketDirectory: String
 
     /// - Parameters:
     ///   - routes: name and upstream of each route (listening on 127.0.0.1:0, protocol http).
     ///   - faults: fault objects (JSON text) for the config's `faults`.
-    init(routes: [(name: String, upstream: Endpoint)], faults: [String] = [], seed: UInt64 = 7, workers: Int = 2) throws {
+    ///   - tcpRoutes: names of routes that are `tcp` instead.
+    ///   - requestLog: `limits.request_log`, when not the default.
+    init(
+        routes: [(name: String, upstream: Endpoint)], faults: [String] = [], seed: UInt64 = 7, workers: Int = 2,
+        tcpRoutes: Set<String> = [], requestLog: Int? = nil
+    ) throws {
         var template = Array((NSTemporaryDirectory() + "fl-http-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed: errno \(errno)") }
         socketDirectory = String(cString: made)
         let socketPath = socketDirectory + "/control.sock"
+        self.socketPath = socketPath
         let routeText = routes.map {
-            #"{"name":"\#($0.name)","listen":"127.0.0.1:0","upstream":"\#($0.upstream)","protocol":"http"}"#
+            #"{"name":"\#($0.name)","listen":"127.0.0.1:0","upstream":"\#($0.upstream)","protocol":"\#(tcpRoutes.contains($0.name) ? "tcp" : "http")"}"#
         }.joined(separator: ",")
+        let logLimit = requestLog.map { #","request_log":\#($0)"# } ?? ""
         let config = #"""
-        {"version":1,"seed":\#(seed),"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":2000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":65536},"routes":[\#(routeText)],"faults":[\#(faults.joined(separator: ","))]}
+        {"version":1,"seed":\#(seed),"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":2000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":65536\#(logLimit)},"routes":[\#(routeText)],"faults":[\#(faults.joined(separator: ","))]}
         """#
         do {
             process = try DaemonProcess(config: config)
@@ -119,6 +128,16 @@ class HTTPRouteTestCase: DaemonTestCase {
     /// A daemon with route `web` (protocol http) to `upstream`.
     func startHTTPDaemon(upstream: Endpoint, faults: [String] = [], seed: UInt64 = 7, workers: Int = 2) throws -> HTTPDaemon {
         let daemon = try HTTPDaemon(upstream: upstream, faults: faults, seed: seed, workers: workers)
+        httpDaemons.append(daemon)
+        return daemon
+    }
+
+    /// A daemon with the given routes (http unless named in `tcpRoutes`).
+    func startHTTPDaemon(
+        routes: [(name: String, upstream: Endpoint)], faults: [String] = [], workers: Int = 2,
+        tcpRoutes: Set<String> = [], requestLog: Int? = nil
+    ) throws -> HTTPDaemon {
+        let daemon = try HTTPDaemon(routes: routes, faults: faults, workers: workers, tcpRoutes: tcpRoutes, requestLog: requestLog)
         httpDaemons.append(daemon)
         return daemon
     }

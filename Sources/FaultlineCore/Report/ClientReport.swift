@@ -13,7 +13,8 @@ public enum AttemptGrouping: Sendable, Hashable, CustomStringConvertible {
     public init?(parsing text: String) {
         switch text {
         case "auto": self = .auto
-        case "method+path": self = .methodPath
+        // `+` in a query string decodes to a space: `group_by=method+path` arrives as "method path".
+        case "method+path", "method path": self = .methodPath
         case "source": self = .source
         default:
             guard text.hasPrefix("header:"), text.count > "header:".count else { return nil }

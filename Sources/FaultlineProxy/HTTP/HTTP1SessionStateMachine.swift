@@ -73,6 +73,23 @@ struct HTTP1SessionStateMachine {
         var code: String?
         /// The exchange was counted as finished (once, whatever ends it).
         var counted = false
+        /// Method, path and keys for the request log (nil when the route keeps no log).
+        var logged: RequestRecord.HTTPPart?
+        /// When the head was queued for the upstream, and how long its answer head took.
+        var forwardedAt: UInt64?
+        var upstreamNanoseconds: UInt64?
+    }
+
+    /// A request that ended, for the counters and the request log.
+    struct FinishedRequest {
+        /// What the client got: a status, or `reset` / `closed` / `hang`.
+        var code: String
+        var nanoseconds: UInt64
+        var index: UInt64
+        var startedAt: UInt64
+        var http: RequestRecord.HTTPPart?
+        var fault: String?
+        var upstreamNanoseconds: UInt64?
     }
 
     /// What the worker must do after `advance`.
@@ -80,8 +97,8 @@ struct HTTP1SessionStateMachine {
         var dial = false
         var close: CloseMode?
         var journal: [JournalEvent] = []
-        /// Finished requests: the code the client got and how long the exchange took.
-        var completed: [(code: String, nanoseconds: UInt64)] = []
+        /// Finished requests: what the client got and how long the exchange took.
+        var completed: [FinishedRequest] = []
         /// Requests a fault acted on.
         var injections: [(faultID: String, type: String)] = []
 
@@ -121,11 +138,14 @@ struct HTTP1SessionStateMachine {
     }
     /// The route's HTTP faults (most recently applied last).
     var faults: [FaultSpec]
+    /// The route keeps a request log: each exchange notes its path and key headers.
+    let logging: Bool
 
-    init(routeName: String, serial: UInt64, faults: [FaultSpec], limits: HTTPParserLimits = .defaults) {
+    init(routeName: String, serial: UInt64, faults: [FaultSpec], logging: Bool = false, limits: HTTPParserLimits = .defaults) {
         self.routeName = routeName
         self.serial = serial
         self.faults = faults
+        self.logging = logging
         requests = HTTP1MessageScanner(role: .request, limits: limits)
         responses = HTTP1MessageScanner(role: .response, limits: limits)
     }
@@ -237,6 +257,14 @@ struct HTTP1SessionStateMachine {
         var exchange = Exchange(
             index: index, method: head.method, decision: decision,
             keepAlive: head.keepAlive, startedAt: now)
+        if logging {
+            let headers = head.headers
+            exchange.logged = RequestRecord.HTTPPart(
+                method: head.method, path: String(head.path),
+                keys: RequestKeys(
+                    idempotencyKey: headers["idempotency-key"], requestID: headers["x-request-id"],
+                    traceparent: headers["traceparent"]))
+        }
         if let decision {
             effects.injections.append((decision.faultID, decision.type))
             effects.journal.append(journalFault(decision, head: head, index: index))
@@ -270,15 +298,16 @@ struct HTTP1SessionStateMachine {
             exchange.spacing = spacing
             exchange.recording = []
             self.exchange = exchange
-            forwardHead(method: head.method, length: length, buffer)
+            forwardHead(method: head.method, length: length, buffer, now: now)
         default:
             self.exchange = exchange
-            forwardHead(method: head.method, length: length, buffer)
+            forwardHead(method: head.method, length: length, buffer, now: now)
         }
     }
 
     /// Queues a request head for the upstream (dialling it for the first) and walks its body next.
-    private mutating func forwardHead(method: String, length: Int, _ buffer: borrowing RelayBuffer) {
+    private mutating func forwardHead(method: String, length: Int, _ buffer: borrowing RelayBuffer, now: UInt64) {
+        exchange?.forwardedAt = now
         responses.expectResponse(toMethod: method)
         if upstream == .none { effects.dial = true }
         take(length, .forward, buffer)
@@ -386,6 +415,10 @@ struct HTTP1SessionStateMachine {
             response = .body(.discard)
             return
         }
+        if exchange.upstreamNanoseconds == nil, let forwardedAt = exchange.forwardedAt {
+            exchange.upstreamNanoseconds = now &- forwardedAt
+            self.exchange?.upstreamNanoseconds = exchange.upstreamNanoseconds
+        }
         if head.isInterim {
             // 100 Continue and friends: not the final answer; faults act on the final one.
             toClient.relay(length)
@@ -485,8 +518,15 @@ struct HTTP1SessionStateMachine {
     /// Counts a request as finished once, with what the client got.
     private mutating func finish(code: String, now: UInt64) {
         guard let exchange, !exchange.counted else { return }
-        effects.completed.append((code, now &- exchange.startedAt))
+        effects.completed.append(Self.finished(exchange, code: code, now: now))
         self.exchange?.counted = true
+    }
+
+    /// The finished-request record of an exchange.
+    static func finished(_ exchange: Exchange, code: String, now: UInt64) -> FinishedRequest {
+        FinishedRequest(
+            code: code, nanoseconds: now &- exchange.startedAt, index: exchange.index, startedAt: exchange.startedAt,
+            http: exchange.logged, fault: exchange.decision?.faultID, upstreamNanoseconds: exchange.upstreamNanoseconds)
     }
 
     // MARK: Timers
@@ -498,7 +538,7 @@ struct HTTP1SessionStateMachine {
         switch request {
         case .held(let length):
             guard let method = exchange?.method else { break }
-            forwardHead(method: method, length: length, clientBuffer)
+            forwardHead(method: method, length: length, clientBuffer, now: now)
         default:
             break
         }
@@ -531,7 +571,9 @@ struct HTTP1SessionStateMachine {
         let status = error.suggestedStatus
         journalRejection(error, status: status)
         toClient.inject(HTTPReplies.error(status: status, message: "faultline: bad request: \(error)"))
-        effects.completed.append((String(status), 0))
+        effects.completed.append(FinishedRequest(
+            code: String(status), nanoseconds: 0, index: nextIndex, startedAt: now,
+            http: logging ? RequestRecord.HTTPPart(method: "", path: "") : nil))
         request = .stopped
         effects.close = .afterFlush
     }

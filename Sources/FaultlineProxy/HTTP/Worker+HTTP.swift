@@ -21,7 +21,7 @@ extension Worker {
     private func makeSession(_ c: Connection) -> HTTPSessionBox? {
         guard c.clientReadable || c.clientHangup, let route = routes[c.routeName] else { return nil }
         let session = HTTPSessionBox(HTTP1SessionStateMachine(
-            routeName: route.spec.name, serial: c.serial, faults: route.httpFaults))
+            routeName: route.spec.name, serial: c.serial, faults: route.httpFaults, logging: c.log.isEnabled))
         c.http = session
         return session
     }
@@ -90,7 +90,7 @@ extension Worker {
         while budget > 0 {
             var progressed = false
             switch httpRead(loop, c, .upstream, budget: budget) {
-            case .failed: return closeAfterReset(loop, c, session)
+            case .failed: return closeAfterReset(loop, c, session, clientGone: true)
             case .progressed: progressed = true
             case .idle: break
             }
@@ -126,7 +126,7 @@ extension Worker {
             case .idle: break
             }
             switch httpWrite(loop, c, .downstream, budget: &budget) {
-            case .failed: return closeAfterReset(loop, c, session)
+            case .failed: return closeAfterReset(loop, c, session, clientGone: true)
             case .progressed: progressed = true
             case .idle: break
             }
@@ -157,6 +157,7 @@ extension Worker {
         }
         for done in effects.completed {
             c.counters.http.record(code: done.code, nanoseconds: done.nanoseconds)
+            if c.log.isEnabled { logRequest(c, done) }
         }
         if effects.dial { dialHTTP(loop, c, session) }
         switch effects.close {
@@ -249,11 +250,23 @@ extension Worker {
         if done { _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) } }
     }
 
-    private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) {
+    /// A read or write failed: the connection is reset. `clientGone` when the client's side failed
+    /// (its request is logged as aborted by the client).
+    private func closeAfterReset(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox, clientGone: Bool = false) {
         if let exchange = session.machine.exchange, !exchange.counted {
-            c.counters.http.record(code: "reset", nanoseconds: loop.now &- exchange.startedAt)
+            let done = HTTP1SessionStateMachine.finished(exchange, code: "reset", now: loop.now)
+            c.counters.http.record(code: done.code, nanoseconds: done.nanoseconds)
+            if c.log.isEnabled { logRequest(c, done, outcome: clientGone ? .abortedByClient : nil) }
         }
         close(loop, c, reset: true)
+    }
+
+    /// Adds a finished request to the route's log.
+    private func logRequest(_ c: Connection, _ done: HTTP1SessionStateMachine.FinishedRequest, outcome: RequestOutcome? = nil) {
+        c.log.record(RequestRecord(
+            seq: 0, timestamp: c.log.wallClock(done.startedAt), route: "", conn: c.serial, request: done.index,
+            source: c.source, http: done.http, outcome: outcome ?? RequestOutcome(label: done.code) ?? .closed,
+            fault: done.fault, upstreamNanoseconds: done.upstreamNanoseconds, totalNanoseconds: done.nanoseconds))
     }
 
     /// One read from the source of `flow` into its buffer, byte faults applied as on tcp routes.
