@@ -123,6 +123,18 @@ final class ReportTests: HTTPRouteTestCase {
         XCTAssertLessThan(factor, 2.5)
         XCTAssertEqual(report.timelines.map(\.key).sorted(), ["order-1", "order-2", "order-3"])
         XCTAssertEqual(report.timelines[0].attempts.map(\.outcome), [.status(503), .status(503), .status(503), .status(503), .status(200)])
+
+        // faultctl against the same daemon: the tables, and the page.
+        let tables = try FaultctlRun(["--socket", daemon.socketPath, "report", "--route", "web"])
+        XCTAssertEqual(tables.status, 0, tables.stderr)
+        XCTAssertTrue(tables.stdout.contains("exponential"), tables.stdout)
+        XCTAssertTrue(tables.stdout.contains("order-2"), tables.stdout)
+        let page = daemon.process.directory + "/report.html"
+        let html = try FaultctlRun(["--socket", daemon.socketPath, "report", "--route", "web", "--html", page])
+        XCTAssertEqual(html.status, 0, html.stderr)
+        let text = try String(contentsOfFile: page, encoding: .utf8)
+        XCTAssertEqual(text.components(separatedBy: "data-group=").count - 1, 3)
+        XCTAssertFalse(text.contains("<script"), "the page is self-contained and script-free")
     }
 
     /// A loop that retries at once, for a second, against a service that always fails: no
