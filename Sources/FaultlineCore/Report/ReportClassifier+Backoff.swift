@@ -12,6 +12,9 @@ extension ReportClassifier {
     static let exponentialFactor = 1.4
     /// A fit whose relative residual exceeds this does not describe the gaps (`mixed`).
     static let maximumResidual = 0.3
+    /// Residuals this close count as a tie, which goes to exponential: two gaps fit both exactly,
+    /// and exponential is what most retry libraries do.
+    static let residualTie = 0.01
 
     /// The typical gap of each retry index (the median across the chains that reach it), in
     /// milliseconds, for the leading indices reached by at least `minimumIndexSupport` of the
@@ -37,8 +40,8 @@ extension ReportClassifier {
     ///   sleeps 0 before its first retry, then backoff_factor·2^(k−1)), and the rest is fitted:
     ///   a level line (fitted factor within `levelFactor` and a residual within
     ///   `maximumResidual`) is `fixed`; growth is `exponential` (with the fitted factor) or
-    ///   `linear`, whichever fit has the smaller relative residual, exponential only from
-    ///   `exponentialFactor` on; anything else, or a best residual over `maximumResidual`, is
+    ///   `linear`, whichever fit has the smaller relative residual (a tie within `residualTie`
+    ///   going to exponential), exponential only from `exponentialFactor` on; anything else, or a best residual over `maximumResidual`, is
     ///   `mixed`. `first_gap_ms` is always g1.
     static func backoff(typicalGapsMilliseconds gaps: [Double]) -> ClientReport.Backoff {
         guard let first = gaps.first else {
@@ -58,7 +61,8 @@ extension ReportClassifier {
         let fit = BackoffFit(Array(fitted))
         if fit.isLevel { return result(.fixed) }
         guard fit.exponentialFactor > levelFactor else { return result(.mixed) }
-        let exponential = fit.exponentialFactor >= exponentialFactor && fit.exponentialResidual <= fit.linearResidual
+        let exponential = fit.exponentialFactor >= exponentialFactor
+            && fit.exponentialResidual <= fit.linearResidual + residualTie
         if exponential {
             return fit.exponentialResidual <= maximumResidual ? result(.exponential, factor: fit.exponentialFactor) : result(.mixed)
         }

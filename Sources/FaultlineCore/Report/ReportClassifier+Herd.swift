@@ -4,16 +4,19 @@ extension ReportClassifier {
     /// …or within this share of the typical first gap, when that is longer: a client's own timing
     /// noise grows with the sleep it measures.
     static let herdWindowShareOfFirstGap = 0.2
-    /// Aligned needs at least this many timelines together…
-    static let herdMinimumTimelines = 3
-    /// …and at least this share of the timelines that retried.
-    static let herdShareOfRetried = 0.5
+    /// Aligned needs at least this many timelines together: with fewer, chance alone puts most
+    /// of a jittered wave in one window (3 of 4 fully jittered clients a third of the time)…
+    static let herdMinimumTimelines = 5
+    /// …and at least this share of the timelines that retried: ±20 % jitter already keeps half
+    /// of a wave of 20 in one window, full jitter up to 11 of 20, while clients that sleep the
+    /// same land all together.
+    static let herdShareOfRetried = 0.75
 
     /// The most distinct timelines whose retry of the same index (the same wave: every first
     /// retry, every second, …) starts inside one window of width W = max(20 ms, 0.2 × first gap),
-    /// and whether that is a herd (≥ 3 timelines and ≥ half of those that retried). Counting per
+    /// and whether that is a herd (≥ 5 timelines and ≥ 3/4 of those that retried). Counting per
     /// index is what tells a missing jitter: clients that failed together and sleep the same
-    /// stay in step wave after wave, while jitter scatters each wave (full jitter puts at most a
+    /// stay in step wave after wave, while jitter scatters each wave (full jitter puts about a
     /// third of 20 clients in one window), and a later wave of one client meeting an earlier wave
     /// of another is a coincidence of their start times, not a property of the policy. A sort and
     /// a two-pointer sweep per index.
@@ -27,7 +30,7 @@ extension ReportClassifier {
         var most = 0
         for upper in retries.indices {
             if retries[upper].index != retries[lower].index {
-                inWindow.removeAll(keepingCapacity: true)
+                inWindow = [:]  // not removeAll(keepingCapacity:), which is O(capacity) per index
                 lower = upper
             }
             inWindow[retries[upper].timeline, default: 0] += 1
