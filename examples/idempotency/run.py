@@ -45,6 +45,9 @@ def variant(h, label, with_key):
         len(faults), faults[0]["action"] if faults else "-", faults[0]["method"] if faults else "",
         faults[0]["path"] if faults else "", ", ".join("%s=%d" % kv for kv in sorted(codes.items()))))
     report = fl.report("pay")
+    if h.args.get("report"):
+        h.say("    faultctl report --route pay:")
+        h.say("\n".join("      " + line for line in h.faultctl(fl, "report", "--route", "pay").splitlines()))
     h.record(label.split(":")[0], charges=len(charges), attempts=len(outcomes), http_faults=len(faults),
              hang=codes.get("hang", 0), ok=codes.get("200", 0), retried=report["retries"]["groups_retried"])
     h.stop_all()

@@ -315,17 +315,17 @@ class Harness:
 
 
 def parse_args(argv):
-    """--faultlined PATH, --json, --quiet, --keep."""
+    """--faultlined PATH, --json, --quiet, --keep, --report (print faultctl's report tables)."""
     args, i = {}, 0
     while i < len(argv):
         a = argv[i]
         if a == "--faultlined" and i + 1 < len(argv):
             args["faultlined"] = argv[i + 1]
             i += 1
-        elif a in ("--json", "--quiet", "--keep"):
+        elif a in ("--json", "--quiet", "--keep", "--report"):
             args[a[2:]] = True
         else:
-            raise SystemExit("unknown argument %r (expected --faultlined PATH, --json, --quiet, --keep)" % a)
+            raise SystemExit("unknown argument %r (expected --faultlined PATH, --json, --quiet, --keep, --report)" % a)
         i += 1
     return args
 
