@@ -124,6 +124,17 @@ struct ReportClassifierPartsTests {
         #expect(shape([100, 100, 100, 3000]).shape == .mixed)
     }
 
+    @Test("A tight loop with a scheduling hiccup or two is still none; more than a tenth is not")
+    func immediateWithHiccups() {
+        var loop = [Double](repeating: 0.8, count: 300)
+        loop[40] = 35
+        loop[210] = 18
+        #expect(shape(loop).shape == .none)
+        let eleven = [Double](repeating: 1, count: 9) + [50, 50]
+        #expect(shape(eleven).shape != .none)
+        #expect(shape([1, 1, 1, 1, 40]).shape != .none, "in a short chain one long gap is a wait")
+    }
+
     @Test("An immediate first retry is set aside when two gaps or more follow (urllib3 1.26)")
     func leadingImmediateRetry() {
         let urllib3 = shape([0, 200, 400, 800])
