@@ -191,6 +191,21 @@ struct HTTPSessionTests {
         #expect(r.clientText == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nx-faultline-fault: late\r\n\r\nhi")
     }
 
+    @Test("A client that leaves while a delay holds its request: nothing goes upstream, aborted_by_client, close")
+    func clientLeavesDuringHold() throws {
+        let h = try SessionHarness(faults: [Self.fault("slow", .delay(delay: .seconds(30), jitter: .zero, phase: .request))])
+        try h.client(Self.get)
+        let left = h.session.clientLeftDuringHold(now: h.now + 1_000_000)
+        #expect(left)
+        #expect(h.session.effects.completed.map(\.code) == ["aborted_by_client"])
+        #expect(h.session.effects.close == .afterFlush)
+        #expect(h.session.timerAt == nil)
+        h.step()
+        #expect(h.toUpstream.isEmpty)
+        let again = h.session.clientLeftDuringHold(now: h.now)
+        #expect(!again, "once")
+    }
+
     @Test("Smuggling attempts get 400 and reach nothing upstream")
     func smuggling() throws {
         for attack in [

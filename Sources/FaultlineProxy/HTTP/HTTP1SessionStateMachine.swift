@@ -529,6 +529,20 @@ struct HTTP1SessionStateMachine {
             http: exchange.logged, fault: exchange.decision?.faultID, upstreamNanoseconds: exchange.upstreamNanoseconds)
     }
 
+    /// The client closed its side while a `delay` holds its request: nothing reached the upstream
+    /// yet, so the request is dropped (it would reach a service for a client that is gone) and the
+    /// connection closes; it is counted as `aborted_by_client`. Returns true when that happened.
+    mutating func clientLeftDuringHold(now: UInt64) -> Bool {
+        guard case .held = request, exchange != nil else { return false }
+        finish(code: "aborted_by_client", now: now)
+        exchange = nil
+        request = .stopped
+        response = .idle
+        timerAt = nil
+        effects.close = .afterFlush
+        return true
+    }
+
     // MARK: Timers
 
     /// A timer fired: release a held head or send spaced copies that are due.

@@ -112,6 +112,7 @@ extension Worker {
                     faults: faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
                     attempts: &counting)
             }) { progressed = true }
+            if c.up.sourceEnded && session.machine.clientLeftDuringHold(now: now) { progressed = true }
             if session.machine.upstream == .connected || c.down.sourceEnded {
                 if session.machine.advanceResponses(c.down.buffer, ended: c.down.sourceEnded, now: now) { progressed = true }
             }
