@@ -31,7 +31,7 @@ struct Faultctl: ParsableCommand {
         subcommands: [
             StatusCommand.self, RoutesCommand.self, FaultsCommand.self, ApplyCommand.self, ClearCommand.self,
             JournalCommand.self, MetricsCommand.self, ReloadCommand.self, PartitionCommand.self, HealCommand.self,
-            ScheduleCommand.self, ReportCommand.self,
+            ScheduleCommand.self, ReportCommand.self, UICommand.self,
         ]
     )
 
