@@ -7,7 +7,7 @@ import Glibc
 struct Faultctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faultctl",
-        abstract: "Control a running faultlined: routes, faults, partitions, journal, metrics, reports.",
+        abstract: "Control a running faultlined: routes, faults, partitions, journal, metrics, reports, the status page.",
         discussion: """
             The daemon is reached on its Unix socket (--socket, else $FAULTLINE_SOCKET, else \
             /run/faultline/control.sock) or on its TCP listener (--url http://HOST:PORT, with \

@@ -295,54 +295,41 @@ final class StatusPageTests: DaemonTestCase {
 final class StatusPageDaemon {
     static let token = "page-t0ken"
 
-    let directory: String
-    let socketPath: String
-    let process: DaemonProcess
+    private let daemon: ControlDaemon
     let control: ControlHTTP
-    /// The TCP control listener.
-    let http: Endpoint
 
     init(echo: Endpoint, http upstream: Endpoint) throws {
-        var template = Array((NSTemporaryDirectory() + "fl-ui-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed: errno \(errno)") }
-        directory = String(cString: made)
-        socketPath = directory + "/control.sock"
-        let tokenPath = directory + "/token"
-        try (Self.token + "\n").write(toFile: tokenPath, atomically: true, encoding: .utf8)
-        let config = #"""
-            {"version":1,"seed":7,"workers":2,
-             "control":{"unix_socket":"\#(socketPath)","http_listen":"127.0.0.1:0","token_file":"\#(tokenPath)"},
-             "limits":{"max_connections":3000,"connect_timeout":"1s","shutdown_grace":"1s","buffer_bytes":65536},
-             "routes":[
-              {"name":"orders","listen":"127.0.0.1:0","upstream":"\#(echo)","from":"n1","to":"n2"},
-              {"name":"pay","listen":"127.0.0.1:0","upstream":"\#(upstream)","from":"n2","to":"n3","protocol":"http"},
-              {"name":"ledger","listen":"127.0.0.1:0","upstream":"\#(echo)","from":"n3","to":"n1"},
-              {"name":"feed","listen":"127.0.0.1:0","upstream":"\#(echo)","from":"n3","to":"n2"}],
-             "faults":[
-              {"id":"slow-orders","route":"orders","type":"latency","delay":"20ms","jitter":"5ms","direction":"downstream"},
-              {"id":"flaky-pay","route":"pay","type":"abort","status":503,"probability":0.2,"match":{"method":"GET","path":"/echo"}},
-              {"id":"cut-n1","type":"partition","groups":[["n1"],["n2","n3"]],"one_way":true}],
-             "schedule":{"start":"on_load","steps":[
-              {"at":"0s","apply":{"id":"throttle-ledger","route":"ledger","type":"bandwidth","bytes_per_second":100000},"for":"10m"}]}}
-            """#
-        do {
-            process = try DaemonProcess(config: config)
-        } catch {
-            try? FileManager.default.removeItem(atPath: directory)
-            throw error
-        }
-        control = ControlHTTP(socketPath: socketPath)
-        guard let line = process.logLines.first(where: { $0.event == "control.listening" && $0["kind"] == "tcp" }),
-              let text = line["address"], let endpoint = Endpoint(parsing: text) else {
-            throw DaemonError("no control.listening tcp line; log:\n\(process.logText)")
-        }
-        http = endpoint
+        daemon = try ControlDaemon(
+            routes: [],
+            routeObjects: [
+                #"{"name":"orders","listen":"127.0.0.1:0","upstream":"\#(echo)","from":"n1","to":"n2"}"#,
+                #"{"name":"pay","listen":"127.0.0.1:0","upstream":"\#(upstream)","from":"n2","to":"n3","protocol":"http"}"#,
+                #"{"name":"ledger","listen":"127.0.0.1:0","upstream":"\#(echo)","from":"n3","to":"n1"}"#,
+                #"{"name":"feed","listen":"127.0.0.1:0","upstream":"\#(echo)","from":"n3","to":"n2"}"#,
+            ],
+            control: { directory in
+                let path = directory + "/token"
+                _ = FileManager.default.createFile(atPath: path, contents: Data((StatusPageDaemon.token + "\n").utf8))
+                return #","token_file":"\#(path)""#
+            },
+            extra: #"""
+                ,"faults":[
+                 {"id":"slow-orders","route":"orders","type":"latency","delay":"20ms","jitter":"5ms","direction":"downstream"},
+                 {"id":"flaky-pay","route":"pay","type":"abort","status":503,"probability":0.2,"match":{"method":"GET","path":"/echo"}},
+                 {"id":"cut-n1","type":"partition","groups":[["n1"],["n2","n3"]],"one_way":true}],
+                 "schedule":{"start":"on_load","steps":[
+                 {"at":"0s","apply":{"id":"throttle-ledger","route":"ledger","type":"bandwidth","bytes_per_second":100000},"for":"10m"}]}
+                """#,
+            maxConnections: 3000
+        )
+        control = ControlHTTP(socketPath: daemon.socketPath)
     }
 
-    deinit {
-        process.kill()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
+    var process: DaemonProcess { daemon.daemon }
+    var directory: String { daemon.directory }
+    var socketPath: String { daemon.socketPath }
+    /// The TCP control listener.
+    var http: Endpoint { daemon.http }
 
     /// An unlabelled metric's value from `GET /metrics`.
     func metric(_ name: String) throws -> Double? {
