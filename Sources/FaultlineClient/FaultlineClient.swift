@@ -66,6 +66,17 @@ public struct FaultlineClient: Sendable {
     /// - Throws: `FaultlineClientError`: `.rejected` for any other status, with the fields of the
     ///   daemon's error body; `.unreachable`; `.invalidResponse`.
     public func send(_ method: String, _ path: String, body: JSONValue? = nil) throws(FaultlineClientError) -> FaultlineResponse {
+        let response = try request(method, path, body: body)
+        guard (200..<300).contains(response.status) else {
+            throw FaultlineClient.rejection(status: response.status, body: response.body)
+        }
+        return response
+    }
+
+    /// Sends one request and returns the answer whatever its status, for a relay that passes the
+    /// daemon's answers on as they are (`faultctl ui --listen`); `send` is this plus the status check.
+    /// - Throws: `FaultlineClientError`: `.unreachable`; `.invalidResponse`.
+    public func request(_ method: String, _ path: String, body: JSONValue? = nil) throws(FaultlineClientError) -> FaultlineResponse {
         var headers: [(name: String, value: String)] = [("User-Agent", "FaultlineClient"), ("Accept", "*/*")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         var bytes: [UInt8]?
@@ -77,9 +88,6 @@ public struct FaultlineClient: Sendable {
         }
         let request = HTTPExchange.Request(method: method, target: path, headers: headers, body: bytes)
         let answer = try HTTPExchange.perform(request, to: address, timeout: timeout)
-        guard (200..<300).contains(answer.status) else {
-            throw FaultlineClient.rejection(status: answer.status, body: answer.body)
-        }
         return FaultlineResponse(
             status: answer.status, headers: answer.headers.map { FaultlineResponse.Header(name: $0.name, value: $0.value) },
             body: answer.body

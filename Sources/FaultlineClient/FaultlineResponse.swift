@@ -1,6 +1,6 @@
 public import FaultlineConfig
 
-/// A successful answer of the control API, as it came: status, headers and body bytes.
+/// An answer of the control API, as it came: status, headers and body bytes.
 public struct FaultlineResponse: Sendable, Hashable {
     /// One header field.
     public struct Header: Sendable, Hashable {
@@ -16,7 +16,7 @@ public struct FaultlineResponse: Sendable, Hashable {
         }
     }
 
-    /// The HTTP status (2xx).
+    /// The HTTP status (2xx from `send`; any from `request`).
     public var status: Int
     /// The header fields in order.
     public var headers: [Header]

@@ -49,6 +49,8 @@ final class ControlLoop: EventLoopDelegate {
     private var connections: [UInt64: ControlConnection] = [:]
     private var nextConnectionID: UInt64 = 1
     private var unixSocketPath: String?
+    /// The status page's cookie on the TCP listener (set once it is bound).
+    private var pageSession: StatusPageSession?
     private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
     /// The schedule deadline a timer was last set for (timers cannot be cancelled: one that fires
     /// for a deadline that moved finds nothing due and is ignored).
@@ -86,6 +88,7 @@ final class ControlLoop: EventLoopDelegate {
         if let endpoint = control.httpListen {
             let bound = try bindTCP(endpoint, kind: .tcp, loop)
             addresses.http = bound
+            pageSession = StatusPageSession(port: bound.port)
             log.info("control.listening", ["address": "\(bound)", "kind": "tcp", "token": settings.token == nil ? "off" : "on"])
         }
         if let endpoint = settings.config.metricsListen {
@@ -390,10 +393,16 @@ final class ControlLoop: EventLoopDelegate {
                 ? "the peer's credentials could not be read"
                 : "uid \(uid) is not allowed on the control socket (see control.allowed_uids)")
         }
-        if connection.kind == .tcp, let token = settings.token, !Self.authorised(head.headers, token: token) {
-            var response = ControlResponse.error(401, code: "unauthorized", message: "missing or wrong bearer token")
-            response.headers.append(name: "WWW-Authenticate", value: "Bearer")
-            return response
+        if connection.kind == .tcp, let token = settings.token, let session = pageSession {
+            switch session.admit(method: head.method, target: head.target, headers: head.headers, token: token) {
+            case .allowed: break
+            case .answer(let response): return response
+            }
+        } else if connection.kind != .metrics, head.method == "GET",
+                  let page = ControlRequest(method: head.method, target: head.target),
+                  page.segments == ["ui"], page.queryValue("token") != nil {
+            // A status page URL with a token, on a listener that needs none: just drop it.
+            return StatusPageSession.dropToken
         }
         guard let request = ControlRequest(method: head.method, target: head.target, headers: head.headers, body: body) else {
             return .error(400, code: "invalid_target", message: "the request target must be a path with valid percent-escapes")
@@ -506,10 +515,14 @@ final class ControlLoop: EventLoopDelegate {
               zip(value.prefix(scheme.count), scheme).allSatisfy({ ($0 | 0x20) == $1 || ($0 == 0x20 && $1 == 0x20) }) else {
             return false
         }
-        let presented = value.dropFirst(scheme.count)
-        var difference = UInt8(presented.count == token.count ? 0 : 1)
-        for (index, byte) in token.enumerated() {
-            let other = index < presented.count ? presented[presented.startIndex + index] : 0
+        return constantTimeEquals(Array(value.dropFirst(scheme.count)), token)
+    }
+
+    /// Whether `presented` equals `secret`, in time that depends only on the secret's length.
+    static func constantTimeEquals(_ presented: [UInt8], _ secret: [UInt8]) -> Bool {
+        var difference = UInt8(presented.count == secret.count ? 0 : 1)
+        for (index, byte) in secret.enumerated() {
+            let other = index < presented.count ? presented[index] : 0
             difference |= byte ^ other
         }
         return difference == 0

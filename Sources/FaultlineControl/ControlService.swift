@@ -25,16 +25,16 @@ public final class ControlService {
     var schedule: ScheduleStateMachine?
     let dataPlane: any DataPlane
     let journal: Journal
-    private let registry: MetricsRegistry
+    let registry: MetricsRegistry
     let metrics: ControlMetrics
     private let configPath: String
-    private let version: String
+    let version: String
     let log: Logger
     let monotonicClock: () -> UInt64
     /// CLOCK_REALTIME nanoseconds, for a schedule's RFC 3339 start and the wall times it shows.
     let realtimeClock: () -> UInt64
     private let loadConfig: (String) -> Result<DaemonConfig, ConfigErrors>
-    private let startedAt: UInt64
+    let startedAt: UInt64
     private let toxiproxy = ToxiproxyCompatibility()
 
     /// A service for `config` (loaded from `configPath`), with no plan in force until `start()`.
@@ -93,6 +93,7 @@ public final class ControlService {
             guard method == "GET" else { return .methodNotAllowed(method, path: request.path, allowed: ["GET"]) }
             return segments[1] == "requests" ? requestsResponse(request) : reportResponse(request)
         }
+        if let response = statusPageResponse(request) { return response }
         if let unexpected = request.query.first {
             return .error(400, code: "invalid_query", message: "unexpected query parameter \"\(unexpected.name)\"")
         }

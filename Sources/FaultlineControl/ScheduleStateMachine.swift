@@ -145,6 +145,25 @@ public struct ScheduleStateMachine: Sendable, Hashable {
         return timeline[next]
     }
 
+    /// The timeline entry still to run that clears `id` (the end of a step's `for`, or a `clear`
+    /// step naming it), for the time a fault has left; nil when none is pending, when a step
+    /// applies `id` afresh before anything clears it (the fault in force then is not the one that
+    /// entry ends), or unless running or paused.
+    public func pendingClear(of id: String) -> Entry? {
+        guard phase == .running || phase == .paused else { return nil }
+        for entry in timeline[next...] {
+            switch spec.steps[entry.step].action {
+            case .apply(let fault) where fault.id == id:
+                return entry.isForClear ? entry : nil
+            case .clear(let cleared) where cleared == id:
+                return entry
+            default:
+                continue
+            }
+        }
+        return nil
+    }
+
     /// The schedule clock at `now`: time run since the start, pauses excluded (nil before a start).
     public func elapsed(now: UInt64) -> UInt64? {
         switch phase {

@@ -62,6 +62,14 @@ public final class GaugeFamily: Sendable {
         table.withLock { table in table.existing(labels)?.total }
     }
 
+    /// Every label set's current sum, in label-value order: what one scrape would print, without
+    /// the text. Costs one pass over the label sets and their shards.
+    public func samples() -> [Sample] {
+        table.withLock { table in
+            table.ordered.map { Sample(labelValues: $0.labelValues, value: .signed($0.series.total)) }
+        }
+    }
+
     /// Appends this family — `# HELP`, `# TYPE`, then one line per label set in label-value
     /// order — to `output` in text exposition format 0.0.4.
     public func emit(into output: inout String) {

@@ -21,6 +21,16 @@ public final class MetricsRegistry: Sendable {
             }
         }
 
+        /// The current values, for a counter, gauge or collector family (nil for a histogram).
+        var samples: [Sample]? {
+            switch self {
+            case .counter(let family): family.samples()
+            case .gauge(let family): family.samples()
+            case .histogram: nil
+            case .collector(let collector): collector.collect()
+            }
+        }
+
         func emit(into output: inout String) {
             switch self {
             case .counter(let family): family.emit(into: &output)
@@ -81,6 +91,19 @@ public final class MetricsRegistry: Sendable {
             family.emit(into: &output)
         }
         return output
+    }
+
+    /// The current samples of the counter, gauge or collector family named `name` (label values
+    /// in the family's label order, values as a scrape would print them), for readers that want
+    /// numbers rather than text, such as the status page's snapshot; nil when no such family is
+    /// registered, or it is a histogram.
+    ///
+    /// Costs what scraping that one family costs: one pass over its label sets and their
+    /// per-worker shards.
+    /// - Parameter name: The metric name, such as `faultline_bytes_total`.
+    public func samples(of name: String) -> [Sample]? {
+        let family = families.withLock { families in families.first { $0.name == name } }
+        return family?.samples
     }
 
     private func append(_ family: Family) {

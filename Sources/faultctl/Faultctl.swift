@@ -7,7 +7,7 @@ import Glibc
 struct Faultctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "faultctl",
-        abstract: "Control a running faultlined: routes, faults, partitions, journal, metrics, reports.",
+        abstract: "Control a running faultlined: routes, faults, partitions, journal, metrics, reports, the status page.",
         discussion: """
             The daemon is reached on its Unix socket (--socket, else $FAULTLINE_SOCKET, else \
             /run/faultline/control.sock) or on its TCP listener (--url http://HOST:PORT, with \
@@ -31,7 +31,7 @@ struct Faultctl: ParsableCommand {
         subcommands: [
             StatusCommand.self, RoutesCommand.self, FaultsCommand.self, ApplyCommand.self, ClearCommand.self,
             JournalCommand.self, MetricsCommand.self, ReloadCommand.self, PartitionCommand.self, HealCommand.self,
-            ScheduleCommand.self, ReportCommand.self,
+            ScheduleCommand.self, ReportCommand.self, UICommand.self,
         ]
     )
 

@@ -220,6 +220,47 @@ import Testing
         #expect(try running.unixClient().request("GET", "/v1/status")?.status == 200)
     }
 
+    /// `GET /ui?token=` is exchanged for an HttpOnly, SameSite=Strict cookie (303 to `/ui`, the
+    /// token gone from the URL); the cookie opens the GETs the page makes and nothing else: a
+    /// POST or DELETE carrying it, or a GET of another endpoint, is 401 and changes nothing.
+    @Test func theStatusPageCookieOpensOnlyThePagesReads() throws {
+        let running = try Running(token: "s3cret")
+        let client = try running.tcpClient()
+        #expect(try client.request("GET", "/ui")?.status == 401)
+        #expect(try client.request("GET", "/ui?token=wrong")?.status == 401)
+        #expect(try client.request("GET", "/v1/ui/snapshot")?.status == 401)
+        let exchange = try client.request("GET", "/ui?token=s3cret")
+        #expect(exchange?.status == 303)
+        #expect(exchange?.head.headers["Location"] == "/ui")
+        let setCookie = exchange?.head.headers["Set-Cookie"] ?? ""
+        let name = "faultline_ui_\(running.tcpPort)"
+        #expect(setCookie.hasPrefix(name + "="))
+        #expect(setCookie.hasSuffix("; Path=/; HttpOnly; SameSite=Strict"))
+        #expect(!setCookie.contains("s3cret"), "the cookie is not the token")
+        let cookie = String(setCookie.prefix { $0 != ";" })
+        #expect(cookie.count == name.count + 1 + 64)
+
+        for target in ["/ui", "/ui/app.js", "/ui/app.css", "/v1/ui/snapshot", "/v1/journal?since=0", "/v1/report?route=a"] {
+            #expect(try client.request("GET", target, headers: ["Cookie": "other=1; " + cookie])?.status == 200, "\(target)")
+        }
+        let post = try client.request("POST", "/v1/faults", body: #"{"id": "x", "type": "stall", "route": "a"}"#,
+                                      headers: ["Cookie": cookie, "Content-Type": "application/json"])
+        #expect(post?.status == 401)
+        #expect(post?.text.contains("needs Authorization: Bearer") == true, "\(post?.text ?? "")")
+        #expect(try client.request("DELETE", "/v1/faults", headers: ["Cookie": cookie])?.status == 401)
+        #expect(try client.request("POST", "/v1/reload", headers: ["Cookie": cookie])?.status == 401)
+        #expect(try client.request("GET", "/v1/status", headers: ["Cookie": cookie])?.status == 401)
+        #expect(try client.request("GET", "/ui", headers: ["Cookie": name + "=" + String(repeating: "0", count: 64)])?.status == 401)
+        #expect(running.plane.plans.count == 1, "no request changed the plan")
+        // The bearer header still opens everything, and the Unix socket serves the page as it is.
+        #expect(try client.request("GET", "/ui", headers: ["Authorization": "Bearer s3cret"])?.status == 200)
+        let unix = try running.unixClient()
+        #expect(try unix.request("GET", "/ui")?.status == 200)
+        let dropped = try unix.request("GET", "/ui?token=anything")
+        #expect(dropped?.status == 303)
+        #expect(dropped?.head.headers["Set-Cookie"] == nil)
+    }
+
     @Test func theMetricsListenerServesMetrics() throws {
         let running = try Running()
         let client = try TestClient(port: running.addresses.metrics!.port)

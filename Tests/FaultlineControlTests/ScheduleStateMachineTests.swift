@@ -246,4 +246,27 @@ struct MockClock {
         #expect(!machine.start(now: clock.now).contains(.finished), "start while running does nothing")
         #expect(machine.stepsRun == 1)
     }
+
+    /// What ends a fault: the pending `for` clear of the step that applied it, or a `clear` step;
+    /// nothing before the apply has run, after the clear ran, or once stopped.
+    @Test func pendingClearFindsWhatEndsAFault() {
+        var clock = MockClock()
+        var machine = ScheduleStateMachine(spec: Self.example)
+        #expect(machine.pendingClear(of: "cut") == nil, "not started")
+        _ = machine.start(now: clock.now)
+        #expect(machine.pendingClear(of: "cut") == nil, "its apply comes first")
+        #expect(machine.pendingClear(of: "lag") == nil)
+        clock.advance(.seconds(5))
+        _ = machine.tick(now: clock.now)
+        #expect(machine.pendingClear(of: "cut") == ScheduleStateMachine.Entry(offset: 25_000_000_000, step: 0, iteration: 0, isForClear: true))
+        clock.advance(.seconds(25))
+        _ = machine.tick(now: clock.now)
+        #expect(machine.pendingClear(of: "cut") == nil, "cleared by its for")
+        #expect(machine.pendingClear(of: "lag") == ScheduleStateMachine.Entry(offset: 60_000_000_000, step: 2, iteration: 0, isForClear: false))
+        let paused = machine.pause(now: clock.now)
+        #expect(paused)
+        #expect(machine.pendingClear(of: "lag")?.offset == 60_000_000_000, "paused: still pending")
+        _ = machine.stop()
+        #expect(machine.pendingClear(of: "lag") == nil)
+    }
 }

@@ -171,6 +171,36 @@ struct MetricsRegistryTests {
             """)
     }
 
+    @Test("samples(of:) gives a family's current totals by label set, summed over shards; nil for histograms and unknown names")
+    func samplesByName() {
+        let registry = MetricsRegistry()
+        let bytes = CounterFamily(name: "faultline_bytes_total", help: "Bytes.", labelNames: ["route", "direction"])
+        let active = GaugeFamily(name: "faultline_connections_active", help: "Open.", labelNames: ["route"])
+        let duration = HistogramFamily(name: "faultline_http_request_duration_seconds", help: "Time.", labelNames: ["route"])
+        registry.register(bytes)
+        registry.register(active)
+        registry.register(duration)
+        registry.register(Collector(name: "faultline_faults_active", help: "Faults.", type: .gauge, labelNames: ["type"]) {
+            [Sample(labelValues: ["stall"], value: .signed(2))]
+        })
+        bytes.shard(labels: ["web", "upstream"], worker: 0).add(100)
+        bytes.shard(labels: ["web", "upstream"], worker: 1).add(23)
+        bytes.shard(labels: ["api", "downstream"], worker: 1).add(5)
+        bytes.sharedShard(labels: ["api", "downstream"]).add(1)
+        active.shard(labels: ["web"], worker: 0).add(3)
+        active.shard(labels: ["web"], worker: 1).add(-1)
+        duration.shard(labels: ["web"], worker: 0).observe(nanoseconds: 1_000)
+
+        #expect(registry.samples(of: "faultline_bytes_total") == [
+            Sample(labelValues: ["api", "downstream"], value: .unsigned(6)),
+            Sample(labelValues: ["web", "upstream"], value: .unsigned(123)),
+        ])
+        #expect(registry.samples(of: "faultline_connections_active") == [Sample(labelValues: ["web"], value: .signed(2))])
+        #expect(registry.samples(of: "faultline_faults_active") == [Sample(labelValues: ["stall"], value: .signed(2))])
+        #expect(registry.samples(of: "faultline_http_request_duration_seconds") == nil)
+        #expect(registry.samples(of: "faultline_nope_total") == nil)
+    }
+
     @Test("registering two families with the same name traps")
     func duplicateNameTraps() async {
         await #expect(processExitsWith: .failure) {

@@ -135,19 +135,24 @@ final class ControlDaemon {
 
     /// - Parameters:
     ///   - routes: `(name, upstream)` pairs, listening on 127.0.0.1:0.
+    ///   - routeObjects: more routes, as JSON objects (for `from`/`to`, `protocol`).
     ///   - control: extra members of the `control` object (JSON text after a comma), e.g. a token file.
     ///   - extra: extra top-level members (JSON text after a comma).
-    init(routes: [(String, Endpoint)], control: (String) -> String = { _ in "" }, extra: String = "") throws {
+    init(
+        routes: [(String, Endpoint)], routeObjects: [String] = [], control: (String) -> String = { _ in "" }, extra: String = "",
+        maxConnections: Int = 200
+    ) throws {
         var template = Array((NSTemporaryDirectory() + "faultline-ctl-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed") }
         directory = String(cString: made)
         socketPath = directory + "/control.sock"
-        let routeText = routes.map { #"{"name":"\#($0.0)","listen":"127.0.0.1:0","upstream":"\#($0.1)"}"# }.joined(separator: ",")
+        let routeText = (routes.map { #"{"name":"\#($0.0)","listen":"127.0.0.1:0","upstream":"\#($0.1)"}"# } + routeObjects)
+            .joined(separator: ",")
         let controlExtra = control(directory)
         let config = #"""
             {"version":1,"seed":7,"workers":2,
              "control":{"unix_socket":"\#(socketPath)","http_listen":"127.0.0.1:0"\#(controlExtra)},
-             "limits":{"max_connections":200,"connect_timeout":"1s","shutdown_grace":"2s","buffer_bytes":65536},
+             "limits":{"max_connections":\#(maxConnections),"connect_timeout":"1s","shutdown_grace":"2s","buffer_bytes":65536},
              "routes":[\#(routeText)]\#(extra)}
             """#
         daemon = try DaemonProcess(config: config)

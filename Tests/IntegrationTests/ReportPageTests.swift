@@ -304,8 +304,9 @@ enum ReportFixture {
 // MARK: - Helpers
 
 /// Headless Chromium (`$CHROMIUM_PATH`, else `chromium` or `chromium-browser` on the PATH);
-/// the test is skipped where there is none.
-private struct Chromium {
+/// the test is skipped where there is none. StatusPageTests drives it through its DevTools pipe
+/// (`path`) instead.
+struct Chromium {
     let path: String
 
     init() throws {
