@@ -11,22 +11,24 @@ one call is let through (half-open) to see whether B is back. /health never wait
 
 GET /stats: calls made to B, their failures, fallbacks answered, times the breaker opened."""
 
-import argparse
 import http.client
 import json
+import os
 import queue
 import socket
 import socketserver
 import struct
+import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from service import JSONHandler, serve  # noqa: E402
 
 TIMEOUT_S = 0.3        # correct: the budget for one call to B
 FAILURES_TO_OPEN = 3   # correct: consecutive failures that open the breaker
 OPEN_S = 1.0           # correct: how long an open breaker skips B
 
-args = None
 stats = {"calls": 0, "failures": 0, "fallbacks": 0, "opened": 0}
 lock = threading.Lock()
 
@@ -64,10 +66,10 @@ class Breaker:
 breaker = Breaker()
 
 
-def call_b():
-    """GET /work on B through Faultline: its JSON body; raises on any failure."""
-    timeout = TIMEOUT_S if args.mode == "correct" else None  # buggy: wait for ever
-    conn = http.client.HTTPConnection("127.0.0.1", args.downstream, timeout=timeout)
+def call_b(port, timeout):
+    """GET /work on B through Faultline (the route's port): its JSON body; raises on any failure.
+    timeout None waits for ever."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request("GET", "/work")
         response = conn.getresponse()
@@ -86,20 +88,17 @@ def call_b():
         conn.close()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
+class Handler(JSONHandler):
+    arguments = {
+        "--downstream": dict(type=int, required=True, help="the port of the Faultline route to B"),
+        "--mode": dict(choices=["buggy", "correct"], required=True),
+        "--workers": dict(type=int, default=4),
+    }
 
     def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(data)
+        # One request per connection: a worker is given back after each answer, and every
+        # request (a health check too) waits its turn in the pool's queue.
+        super().answer(status, body, {"Connection": "close"})
         self.close_connection = True
 
     def do_GET(self):
@@ -110,14 +109,15 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(200, dict(stats))
         if self.path != "/work":
             return self.answer(404, {"error": "not found"})
-        if args.mode == "correct" and not breaker.allow():
+        if self.args.mode == "correct" and not breaker.allow():
             with lock:
                 stats["fallbacks"] += 1
             return self.answer(200, {"result": "fallback", "degraded": True})
         with lock:
             stats["calls"] += 1
+        timeout = TIMEOUT_S if self.args.mode == "correct" else None  # buggy: wait for ever
         try:
-            result = call_b()
+            result = call_b(self.args.downstream, timeout)
         except (OSError, ValueError, http.client.HTTPException):
             with lock:
                 stats["failures"] += 1
@@ -129,16 +129,16 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class PooledServer(socketserver.TCPServer):
-    """Accepts connections and hands them to a fixed pool of workers: when every worker is
-    busy, a connection waits in the queue, however urgent (a health check) it is."""
+    """Accepts connections and hands them to a fixed pool of workers (--workers): when every
+    worker is busy, a connection waits in the queue, however urgent (a health check) it is."""
 
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address, handler, workers):
+    def __init__(self, address, handler):
         super().__init__(address, handler)
         self.pending = queue.Queue()
-        for _ in range(workers):
+        for _ in range(handler.args.workers):
             threading.Thread(target=self.work, daemon=True).start()
 
     def process_request(self, request, client_address):
@@ -156,10 +156,4 @@ class PooledServer(socketserver.TCPServer):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--downstream", type=int, required=True, help="the port of the Faultline route to B")
-    parser.add_argument("--mode", choices=["buggy", "correct"], required=True)
-    parser.add_argument("--workers", type=int, default=4)
-    args = parser.parse_args()
-    PooledServer(("127.0.0.1", args.port), Handler, args.workers).serve_forever()
+    serve(Handler, server_class=PooledServer)

@@ -3,38 +3,34 @@ sleep: the time is known), then, if it has a downstream, calls it (through its F
 and answers 200 with the path the request took. A downstream error or timeout is a 502.
 GET /stats answers how many /quote requests it served."""
 
-import argparse
 import http.client
 import json
+import os
 import socket
+import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
-args = None
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from service import JSONHandler, serve  # noqa: E402
+
 served = 0
 lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *a):
-        pass
+class Handler(JSONHandler):
+    arguments = {
+        "--name": dict(required=True),
+        "--work-ms": dict(type=float, required=True),
+        "--downstream": dict(type=int, default=0, help="port of the route to the next service"),
+    }
 
     def setup(self):
         super().setup()
         # The head and the body are two writes: without TCP_NODELAY, Nagle's algorithm holds the
         # body until the head is acknowledged, and delayed ACKs make that 40 ms.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
     def do_GET(self):
         global served
@@ -43,9 +39,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.answer(200, {"served": served})
         if not self.path.startswith("/quote"):
             return self.answer(404, {"error": "not found"})
-        time.sleep(args.work_ms / 1000.0)
-        path = [args.name]
-        if args.downstream:
+        time.sleep(self.args.work_ms / 1000.0)
+        path = [self.args.name]
+        if self.args.downstream:
             try:
                 status, body = self.call_downstream()
             except (OSError, http.client.HTTPException, ValueError) as error:
@@ -64,7 +60,7 @@ class Handler(BaseHTTPRequestHandler):
     def call_downstream(self):
         conn = getattr(local, "conn", None)
         if conn is None:
-            conn = local.conn = http.client.HTTPConnection("127.0.0.1", args.downstream, timeout=10)
+            conn = local.conn = http.client.HTTPConnection("127.0.0.1", self.args.downstream, timeout=10)
             conn.connect()
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         conn.request("GET", self.path, headers={"X-Request-Id": self.headers.get("X-Request-Id", "")})
@@ -82,15 +78,8 @@ local = threading.local()
 
 
 class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
+    request_queue_size = 64  # a deeper listen backlog than the default 5: callers connect at once
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--name", required=True)
-    parser.add_argument("--work-ms", type=float, required=True)
-    parser.add_argument("--downstream", type=int, default=0, help="port of the route to the next service")
-    args = parser.parse_args()
-    Server(("127.0.0.1", args.port), Handler).serve_forever()
+    serve(Handler, server_class=Server)

@@ -2,29 +2,19 @@
 GET /stats the number of requests it handled. It never fails by itself: the outage is
 Faultline's (a scheduled `abort` 503 in front of it)."""
 
-import argparse
-import json
+import os
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from service import JSONHandler, serve  # noqa: E402
 
 handled = 0
 lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JSONHandler):
     def do_GET(self):
         global handled
         if self.path == "/stats":
@@ -38,12 +28,8 @@ class Handler(BaseHTTPRequestHandler):
 
 
 class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
+    request_queue_size = 128  # a deeper listen backlog than the default 5: the storm connects at once
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    Server(("127.0.0.1", args.port), Handler).serve_forever()
+    serve(Handler, server_class=Server)

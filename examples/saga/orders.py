@@ -9,15 +9,17 @@ GET /state lists the orders and their status.
 and the order is "cancelled".
 """
 
-import argparse
 import http.client
 import json
+import os
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from service import JSONHandler, serve  # noqa: E402
 
 orders = {}  # order id -> {"order", "status"}
 lock = threading.Lock()
-config = None
 
 
 def call(port, path, body, order):
@@ -43,19 +45,12 @@ def set_status(order, status):
         orders[order]["status"] = status
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(JSONHandler):
+    arguments = {
+        "--payment-port": dict(type=int, required=True),
+        "--inventory-port": dict(type=int, required=True),
+        "--mode": dict(choices=["buggy", "correct"], required=True),
+    }
 
     def do_GET(self):
         if self.path != "/state":
@@ -64,8 +59,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, {"orders": [dict(o) for o in orders.values()]})
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0"))
-        request = json.loads(self.rfile.read(length) or b"{}")
+        request = self.json_body()
         if self.path != "/orders":
             return self.answer(404, {"error": "not found"})
         order = request["order"]
@@ -73,23 +67,23 @@ class Handler(BaseHTTPRequestHandler):
             orders[order] = {"order": order, "status": "pending"}
 
         # Step 1: take the money.
-        status, body = call(config.payment_port, "/capture", {"order": order, "amount": request["amount"]}, order)
+        status, body = call(self.args.payment_port, "/capture", {"order": order, "amount": request["amount"]}, order)
         if status != 200:
             set_status(order, "failed")
             return self.answer(502, {"order": order, "status": "failed", "error": "payment: %s" % status})
 
         # Step 2: reserve the goods.
-        status, body = call(config.inventory_port, "/reserve", {"order": order, "sku": request["sku"], "qty": request["qty"]}, order)
+        status, body = call(self.args.inventory_port, "/reserve", {"order": order, "sku": request["sku"], "qty": request["qty"]}, order)
         if status == 200:
             set_status(order, "confirmed")
             return self.answer(201, {"order": order, "status": "confirmed"})
 
-        if config.mode == "buggy":
+        if self.args.mode == "buggy":
             # The bug: an error goes back to the caller, and nothing undoes step 1.
             return self.answer(502, {"order": order, "error": "inventory: %s" % status})
 
         # The compensation: undo step 1, then record the order as cancelled.
-        refund, _ = call(config.payment_port, "/refund", {"order": order}, order)
+        refund, _ = call(self.args.payment_port, "/refund", {"order": order}, order)
         if refund != 200:
             return self.answer(502, {"order": order, "status": "pending", "error": "refund failed: %s" % refund})
         set_status(order, "cancelled")
@@ -98,10 +92,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--payment-port", type=int, required=True)
-    parser.add_argument("--inventory-port", type=int, required=True)
-    parser.add_argument("--mode", choices=["buggy", "correct"], required=True)
-    config = parser.parse_args()
-    ThreadingHTTPServer(("127.0.0.1", config.port), Handler).serve_forever()
+    serve(Handler)

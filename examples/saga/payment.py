@@ -2,29 +2,18 @@
 POST /refund {"order"} gives a captured amount back. GET /state lists every payment and its
 status (captured or refunded)."""
 
-import argparse
-import json
+import os
+import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from service import JSONHandler, serve  # noqa: E402
 
 payments = {}  # order id -> {"order", "amount", "status"}
 lock = threading.Lock()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class Handler(JSONHandler):
     def do_GET(self):
         if self.path != "/state":
             return self.answer(404, {"error": "not found"})
@@ -32,8 +21,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, {"payments": list(payments.values())})
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length", "0"))
-        request = json.loads(self.rfile.read(length) or b"{}")
+        request = self.json_body()
         order = request.get("order")
         with lock:
             if self.path == "/capture":
@@ -50,7 +38,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    serve(Handler)

@@ -7,15 +7,16 @@ id (A's own span), same flags.
 --mode buggy: calls the catalog without a traceparent; the trace ends at A.
 """
 
-import argparse
 import http.client
 import json
 import os
 import re
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from service import JSONHandler, serve  # noqa: E402
 
 TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-config = None
 
 
 def child(traceparent):
@@ -27,30 +28,22 @@ def child(traceparent):
     return "00-%s-%s-%s" % (match.group(1), os.urandom(8).hex(), match.group(3))
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def answer(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(JSONHandler):
+    arguments = {
+        "--catalog-port": dict(type=int, required=True),
+        "--mode": dict(choices=["buggy", "correct"], required=True),
+    }
 
     def do_GET(self):
         if not self.path.startswith("/products/"):
             return self.answer(404, {"error": "not found"})
         sku = self.path[len("/products/"):]
         headers = {}
-        if config.mode == "correct":
+        if self.args.mode == "correct":
             traceparent = child(self.headers.get("traceparent"))
             if traceparent:
                 headers["traceparent"] = traceparent
-        conn = http.client.HTTPConnection("127.0.0.1", config.catalog_port, timeout=5)
+        conn = http.client.HTTPConnection("127.0.0.1", self.args.catalog_port, timeout=5)
         try:
             conn.request("GET", "/items/" + sku, headers=headers)
             response = conn.getresponse()
@@ -65,9 +58,4 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--catalog-port", type=int, required=True)
-    parser.add_argument("--mode", choices=["buggy", "correct"], required=True)
-    config = parser.parse_args()
-    ThreadingHTTPServer(("127.0.0.1", config.port), Handler).serve_forever()
+    serve(Handler)
