@@ -55,15 +55,18 @@ extension ConfigDecoder {
             if let value = reader.take("enabled") {
                 enabled = diagnostics.bool(value, reader.path("enabled")) ?? true
             }
-            for key in ["tls", "upstream_tls"] where reader.take(key) != nil {
-                diagnostics.add(reader.path(key), "not supported yet")
+            let tls = reader.takeNullable("tls").flatMap {
+                decodeTLS($0, path: reader.path("tls"), protocolKind: protocolKind, &diagnostics)
+            }
+            let upstreamTLS = reader.takeNullable("upstream_tls").flatMap {
+                decodeUpstreamTLS($0, path: reader.path("upstream_tls"), protocolKind: protocolKind, &diagnostics)
             }
             reader.reportUnknownKeys(&diagnostics)
 
             if diagnostics.errors.count == errorsBefore, let name, let listen, let upstream {
                 routes.append(RouteSpec(
                     name: name, listen: listen, upstream: upstream, protocolKind: protocolKind,
-                    from: from, to: to, enabled: enabled
+                    from: from, to: to, enabled: enabled, tls: tls, upstreamTLS: upstreamTLS
                 ))
             }
         }

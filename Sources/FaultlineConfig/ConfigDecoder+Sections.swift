@@ -45,6 +45,10 @@ extension ConfigDecoder {
            let duration = diagnostics.duration(value, reader.path("connect_timeout"), positive: true) {
             limits.connectTimeout = duration
         }
+        if let value = reader.take("tls_handshake_timeout"),
+           let duration = diagnostics.duration(value, reader.path("tls_handshake_timeout"), positive: true) {
+            limits.tlsHandshakeTimeout = duration
+        }
         if let value = reader.take("shutdown_grace"),
            let duration = diagnostics.duration(value, reader.path("shutdown_grace")) {
             limits.shutdownGrace = duration

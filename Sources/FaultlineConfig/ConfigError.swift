@@ -20,7 +20,7 @@
 /// | choice | `unknown protocol "udp" (expected tcp, http or grpc)` (also `direction`, `distribution`, `value`) |
 /// | version | `unsupported version 2 (expected 1)` |
 /// | routes | `duplicate route name "a"`, `duplicate listen address A (also routes[0].listen)`, `listen address A overlaps B (routes[0].listen)` |
-/// | TLS | `not supported yet` (`routes[i].tls`, `routes[i].upstream_tls`) |
+/// | TLS | `routes[i].tls.cert: missing required key`, `…tls.alpn[0]: unknown ALPN protocol`, a file the proxy cannot use (`routes[i].tls.key: …`) |
 /// | control | `A is not a loopback address, so control.token_file is required` |
 /// | nodes | `ADDR already belongs to nodes.N`, `must list at least one address` |
 /// | faults | `unknown fault type "partition"`, `unknown route "x"`, `must name at least one route`, `"*" cannot be combined with route names`, `duplicate route "a"`, `must be less than average_size (N), got M`, `duplicate fault id "x" (also faults[0].id)`, `generated id "T-i" is already used by faults[j].id; give this fault an id` |

@@ -16,8 +16,23 @@ extension ControlState {
         object["from"] = spec.from.map { .string($0) } ?? .null
         object["to"] = spec.to.map { .string($0) } ?? .null
         object["enabled"] = .bool(spec.enabled)
+        object["tls"] = spec.tls.map(Self.json) ?? .null
+        object["upstream_tls"] = spec.upstreamTLS.map(Self.json) ?? .null
         object["origin"] = .string(route.origin.rawValue)
         return .object(object)
+    }
+
+    /// A listener's TLS settings: the certificate file and ALPN list; the key is not shown.
+    static func json(_ tls: TLSSettings) -> JSONValue {
+        ["cert": .string(tls.certificate), "alpn": .array(tls.alpn.map { .string($0) })]
+    }
+
+    /// Origination settings as the config writes them (`ca` null: the system's CAs).
+    static func json(_ tls: UpstreamTLSSettings) -> JSONValue {
+        [
+            "ca": tls.ca.map { .string($0) } ?? .null, "sni": tls.serverName.map { .string($0) } ?? .null,
+            "verify": .bool(tls.verify), "alpn": .array(tls.alpn.map { .string($0) }),
+        ]
     }
 
     /// `{"routes": [...]}`.

@@ -15,11 +15,18 @@ public struct RouteSpec: Sendable, Hashable {
     public var from: String?
     public var to: String?
     public var enabled: Bool
+    /// TLS terminated on the listener; nil: the listener speaks plain TCP.
+    public var tls: TLSSettings?
+    /// TLS originated to the upstream; nil: plain TCP to the upstream.
+    public var upstreamTLS: UpstreamTLSSettings?
 
     public init(
         name: String, listen: Endpoint, upstream: Endpoint, protocolKind: RouteProtocol = .tcp,
-        from: String? = nil, to: String? = nil, enabled: Bool = true
+        from: String? = nil, to: String? = nil, enabled: Bool = true,
+        tls: TLSSettings? = nil, upstreamTLS: UpstreamTLSSettings? = nil
     ) {
+        self.tls = tls
+        self.upstreamTLS = upstreamTLS
         self.name = name
         self.listen = listen
         self.upstream = upstream
@@ -39,14 +46,18 @@ public struct Limits: Sendable, Hashable {
     public var bufferBytes: Int
     /// Entries each route's request log keeps (SPEC §3.4); 0 turns the log off.
     public var requestLog: Int
+    /// How long a TLS handshake (either side) may take before the connection is closed.
+    public var tlsHandshakeTimeout: Duration
 
     public static let defaults = Limits(
         maxConnections: 100_000, connectTimeout: .seconds(5), shutdownGrace: .seconds(10), bufferBytes: 262_144
     )
 
     public init(
-        maxConnections: Int, connectTimeout: Duration, shutdownGrace: Duration, bufferBytes: Int, requestLog: Int = 100_000
+        maxConnections: Int, connectTimeout: Duration, shutdownGrace: Duration, bufferBytes: Int, requestLog: Int = 100_000,
+        tlsHandshakeTimeout: Duration = .seconds(10)
     ) {
+        self.tlsHandshakeTimeout = tlsHandshakeTimeout
         self.maxConnections = maxConnections
         self.connectTimeout = connectTimeout
         self.shutdownGrace = shutdownGrace

@@ -79,7 +79,7 @@ import Testing
           {"name": "c d", "listen": "0.0.0.0:9000"},
           {"name": "", "listen": "[::]:9000", "upstream": "[::1]:1", "protocol": "udp", "enabled": "yes"},
           {"listen": "[::1]:9000", "upstream": "h:1", "from": "", "to": 3},
-          {"name": "t", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "tls": {"cert": "c", "key": "k"}, "upstream_tls": {}},
+          {"name": "t", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "tls": {"cert": "c"}, "upstream_tls": {"verify": 1}},
           {"name": "u", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1"},
           "route"
         ]
@@ -100,8 +100,8 @@ import Testing
             #"routes[5].upstream: "h:1" is not a valid address"#,
             "routes[5].from: must not be empty",
             "routes[5].to: expected a string, got integer",
-            "routes[6].tls: not supported yet",
-            "routes[6].upstream_tls: not supported yet",
+            "routes[6].tls.key: missing required key",
+            "routes[6].upstream_tls.verify: expected a boolean, got integer",
             "routes[8]: expected an object, got string",
         ])
     }
