@@ -28,9 +28,13 @@ let package = Package(
         .target(name: "FaultlineConfig", dependencies: ["FaultlineCore"], swiftSettings: strict),
         .target(name: "FaultlineMetrics", swiftSettings: strict),
         .target(name: "FaultlineHTTP1", swiftSettings: strict),
+        // OpenSSL 3 (libssl-dev) through pkg-config; its header wraps the macros Swift cannot call.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS sessions over memory BIOs; the only target that imports COpenSSL.
+        .target(name: "FaultlineTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(
             name: "FaultlineProxy",
-            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1"],
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1", "FaultlineTLS"],
             swiftSettings: strict
         ),
         .target(
