@@ -44,8 +44,8 @@ static const long COpenSSL_SSL_SESS_CACHE_NO_INTERNAL_STORE = SSL_SESS_CACHE_NO_
 static inline int COpenSSL_SSL_set_tlsext_host_name(SSL *ssl, const char *name) {
     return (int)SSL_set_tlsext_host_name(ssl, name);
 }
-/// The server-name callback is not needed (SSL_get_servername answers after the ClientHello);
-/// wrapped so a later SNI-based certificate choice does not have to touch this header's callers.
+/// A server that has a server-name callback acknowledges SNI and, in TLS 1.2, keeps the name in
+/// the session (so a resumed session still reports it).
 static inline int COpenSSL_SSL_CTX_set_tlsext_servername_callback(SSL_CTX *ctx, int (*cb)(SSL *, int *, void *)) {
     return (int)SSL_CTX_set_tlsext_servername_callback(ctx, cb);
 }
@@ -73,6 +73,17 @@ static inline long COpenSSL_BIO_tell(BIO *bio) {
 /// BIO_C_FILE_SEEK moves `readp` inside the buffer). Returns the new offset or -1.
 static inline long COpenSSL_BIO_seek(BIO *bio, long offset) {
     return (long)BIO_seek(bio, offset);
+}
+
+/// Rewinds a file BIO to its start (0 on success).
+static inline int COpenSSL_BIO_reset(BIO *bio) {
+    return (int)BIO_reset(bio);
+}
+
+// MARK: Memory
+
+static inline void COpenSSL_OPENSSL_free(void *pointer) {
+    OPENSSL_free(pointer);
 }
 
 // MARK: Error queue

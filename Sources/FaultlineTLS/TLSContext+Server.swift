@@ -27,9 +27,17 @@ extension TLSContext {
         let sessionContext: [UInt8] = Array("faultline".utf8)
         _ = SSL_CTX_set_session_id_context(ctx, sessionContext, UInt32(sessionContext.count))
         _ = COpenSSL_SSL_CTX_set_session_cache_mode(ctx, COpenSSL_SSL_SESS_CACHE_SERVER)
+        context.acceptServerNames()
         if !alpn.isEmpty {
             context.installALPNSelection()
         }
         return context
+    }
+
+    /// Accepts whatever SNI name the client sends. Without a server-name callback OpenSSL does
+    /// not acknowledge the name, and then a TLS 1.2 session does not keep it: a resumed session
+    /// would report no `serverName`. (One certificate per context: nothing is chosen by name.)
+    func acceptServerNames() {
+        _ = COpenSSL_SSL_CTX_set_tlsext_servername_callback(ctx) { _, _, _ in SSL_TLSEXT_ERR_OK }
     }
 }
