@@ -29,7 +29,13 @@ extension TLSContext {
         // A callback that supplies no passphrase: encrypted keys fail instead of prompting on a
         // terminal, which the default callback would do.
         guard let key = PEM_read_bio_PrivateKey(bio, nil, { _, _, _, _ in 0 }, nil) else {
-            throw TLSContext.missingPEM("private key", in: path)
+            // OpenSSL 3's decoders say "unsupported" both for a file without a key and for a key
+            // they cannot parse: look at the block labels to tell which.
+            let error = TLSError.drained("file", "cannot parse private key in \(path)")
+            guard COpenSSL_BIO_reset(bio) == 0, TLSContext.hasPEMBlock(in: bio, labelEndingWith: "PRIVATE KEY") else {
+                throw TLSError(reason: "file", message: "no private key in \(path)")
+            }
+            throw error
         }
         defer { EVP_PKEY_free(key) }
         guard let certificate = SSL_CTX_get0_certificate(ctx), X509_check_private_key(certificate, key) == 1 else {
@@ -62,6 +68,24 @@ extension TLSContext {
             throw TLSError(reason: "file", message: "cannot read \(what) \(path): \(cause?.text ?? "unknown error")")
         }
         return bio
+    }
+
+    /// True when a PEM block's label ("-----BEGIN <label>-----") ends in `suffix`; reads `bio` to
+    /// the first such block (or its end) and leaves the error queue empty.
+    static func hasPEMBlock(in bio: OpaquePointer, labelEndingWith suffix: String) -> Bool {
+        defer { _ = OpenSSLErrorQueue.drain() }
+        while true {
+            var name: UnsafeMutablePointer<CChar>?
+            var header: UnsafeMutablePointer<CChar>?
+            var data: UnsafeMutablePointer<UInt8>?
+            var length = 0
+            guard PEM_read_bio(bio, &name, &header, &data, &length) == 1 else { return false }
+            let label = name.map { String(cString: $0) } ?? ""
+            COpenSSL_OPENSSL_free(name)
+            COpenSSL_OPENSSL_free(header)
+            COpenSSL_OPENSSL_free(data)
+            if label.hasSuffix(suffix) { return true }
+        }
     }
 
     /// The error when the first PEM read of `what` found nothing: "no <what> in <path>" when the
