@@ -103,6 +103,13 @@ public final class TLSSession {
     }
 
     deinit {
+        if failure == nil {
+            // SSL_free evicts the session (marks it not resumable) unless close_notify was sent:
+            // TLS 1.0's rule. As of TLS 1.1 (RFC 5246 §7.2.1) an unclosed connection no longer
+            // forbids resumption, and a proxy's peers often just close. A failed session keeps
+            // OpenSSL's eviction (fatal errors already remove it).
+            SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN)
+        }
         SSL_free(ssl)
     }
 }
