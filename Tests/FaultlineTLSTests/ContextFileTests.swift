@@ -35,6 +35,12 @@ import Testing
             reason: "file", message: "no private key in \(certificates.notPEM)"))
     }
 
+    @Test func anEncryptedKeyFailsInsteadOfAskingForAPassphrase() {
+        let error = serverError(certificate: certificates.serverCertificate, key: certificates.encryptedKey)
+        #expect(error?.reason == "file")
+        #expect(error?.message.hasPrefix("cannot parse private key in \(certificates.encryptedKey): ") == true)
+    }
+
     @Test func aKeyOfAnotherCertificateIsAMismatch() {
         #expect(serverError(certificate: certificates.serverCertificate, key: certificates.otherCAKey) == TLSError(
             reason: "key_mismatch",

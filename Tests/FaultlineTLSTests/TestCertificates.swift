@@ -15,6 +15,8 @@ struct TestCertificates: Sendable {
     var otherCAKey: String { path("other-ca.key") }
     var expiredCertificate: String { path("expired.pem") }
     var expiredKey: String { path("expired.key") }
+    /// `serverKey` encrypted with a passphrase (the library takes unencrypted keys only).
+    var encryptedKey: String { path("encrypted.key") }
     /// A file with text that is not PEM.
     var notPEM: String { path("not-pem.txt") }
 
@@ -86,6 +88,7 @@ struct TestCertificates: Sendable {
         try run(["req", "-new"] + ec + ["-subj", "/CN=localhost", "-keyout", "expired.key", "-out", "expired.csr"])
         try run(["ca", "-batch", "-config", "openssl.cnf", "-selfsign", "-keyfile", "expired.key", "-in", "expired.csr",
                  "-startdate", "20200101000000Z", "-enddate", "20200102000000Z", "-notext", "-out", "expired.pem"])
+        try run(["pkey", "-in", "server.key", "-aes128", "-passout", "pass:secret", "-out", "encrypted.key"])
         let chain = try String(contentsOfFile: certificates.serverCertificate, encoding: .utf8)
             + String(contentsOfFile: certificates.caCertificate, encoding: .utf8)
         try write("server-chain.pem", chain)
