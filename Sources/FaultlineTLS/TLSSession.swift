@@ -40,7 +40,7 @@ public final class TLSSession {
     ///   - serverName: for a client session, sent as SNI (unless it is an IP literal, which SNI
     ///     cannot carry) and, when the context verifies, checked against the certificate's names
     ///     (DNS names, or IP addresses for an IP literal). It also selects the cached session to
-    ///     resume. Ignored for server sessions.
+    ///     resume. Nil or empty: no SNI, no name check, no resumption. Ignored for server sessions.
     /// - Throws: `TLSError` (`internal`) when OpenSSL cannot allocate the session or refuses the
     ///   name (for example one longer than 255 bytes).
     public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
@@ -53,7 +53,8 @@ public final class TLSSession {
             throw TLSError.drained("internal", "cannot create memory BIOs")
         }
         SSL_set_bio(ssl, input, output)
-        let name = context.isServer ? nil : serverName
+        // An empty name is no name (OpenSSL refuses empty SNI).
+        let name = context.isServer || serverName?.isEmpty == true ? nil : serverName
         if context.isServer {
             SSL_set_accept_state(ssl)
         } else {

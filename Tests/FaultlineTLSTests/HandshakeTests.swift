@@ -69,6 +69,14 @@ import Testing
         #expect(pair.client.serverName == "127.0.0.1")
     }
 
+    @Test(arguments: [nil, ""] as [String?])
+    func noServerNameSendsNoSNI(name: String?) throws {
+        let pair = try SessionPair(client: Contexts.client(), server: Contexts.server(), serverName: name)
+        #expect(pair.handshake() == (.complete, .complete))
+        #expect(pair.server.serverName == nil)
+        #expect(pair.client.serverName == nil)
+    }
+
     @Test func aChainFileWithIntermediatesIsAccepted() throws {
         let certificates = TestCertificates.shared
         let server = try TLSContext.server(certificatePath: certificates.serverChain, keyPath: certificates.serverKey, alpn: [])
