@@ -28,9 +28,13 @@ let package = Package(
         .target(name: "FaultlineConfig", dependencies: ["FaultlineCore"], swiftSettings: strict),
         .target(name: "FaultlineMetrics", swiftSettings: strict),
         .target(name: "FaultlineHTTP1", swiftSettings: strict),
+        // OpenSSL 3 (libssl-dev) through pkg-config; its header wraps the macros Swift cannot call.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // TLS sessions over memory BIOs; the only target that imports COpenSSL.
+        .target(name: "FaultlineTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(
             name: "FaultlineProxy",
-            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1"],
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1", "FaultlineTLS"],
             swiftSettings: strict
         ),
         .target(
@@ -71,6 +75,7 @@ let package = Package(
         .testTarget(name: "FaultlineConfigTests", dependencies: ["FaultlineConfig", "FaultlineCore"], swiftSettings: strict),
         .testTarget(name: "FaultlineMetricsTests", dependencies: ["FaultlineMetrics"], swiftSettings: strict),
         .testTarget(name: "FaultlineHTTP1Tests", dependencies: ["FaultlineHTTP1"], swiftSettings: strict),
+        .testTarget(name: "FaultlineTLSTests", dependencies: ["FaultlineTLS"], swiftSettings: strict),
         .testTarget(
             name: "FaultlineProxyTests",
             dependencies: ["FaultlineProxy", "FaultlineCore", "FaultlineLoop", "FaultlineSystem", "FaultlineMetrics", "FaultlineTestSupport"],
