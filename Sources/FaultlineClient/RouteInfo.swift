@@ -57,9 +57,35 @@ public struct RouteInfo: Sendable, Hashable {
         }
         spec = RouteSpec(
             name: name, listen: listen, upstream: upstream, protocolKind: protocolKind,
-            from: try reader.optionalString("from"), to: try reader.optionalString("to"), enabled: try reader.bool("enabled")
+            from: try reader.optionalString("from"), to: try reader.optionalString("to"), enabled: try reader.bool("enabled"),
+            tls: try Self.tls(reader.object["tls"], route: name),
+            upstreamTLS: try Self.upstreamTLS(reader.object["upstream_tls"], route: name)
         )
         bound = try endpoint("bound")
         self.origin = origin
+    }
+
+    /// `tls` as the daemon shows it (`cert`, `alpn`); the key is never shown, so `key` is empty.
+    private static func tls(_ value: JSONValue?, route: String) throws(FaultlineClientError) -> TLSSettings? {
+        guard let value, !value.isNull else { return nil }
+        let reader = try AnswerReader(value, what: "the tls of route \(route)")
+        return TLSSettings(certificate: try reader.string("cert"), key: "", alpn: try alpn(reader))
+    }
+
+    private static func upstreamTLS(_ value: JSONValue?, route: String) throws(FaultlineClientError) -> UpstreamTLSSettings? {
+        guard let value, !value.isNull else { return nil }
+        let reader = try AnswerReader(value, what: "the upstream_tls of route \(route)")
+        return UpstreamTLSSettings(
+            ca: try reader.optionalString("ca"), serverName: try reader.optionalString("sni"),
+            verify: try reader.bool("verify"), alpn: try alpn(reader))
+    }
+
+    private static func alpn(_ reader: AnswerReader) throws(FaultlineClientError) -> [String] {
+        var names: [String] = []
+        for item in try reader.array("alpn") {
+            guard let name = item.stringValue else { throw .invalidResponse("\(reader.what): alpn holds a \(item.kindName)") }
+            names.append(name)
+        }
+        return names
     }
 }

@@ -5,7 +5,8 @@ extension ControlState {
     /// Carries out an outcome: a reply is returned as is; a change is built into a plan and
     /// applied to `dataPlane` (which returns once every worker has it), and only then committed
     /// to `self` and written to `journal`. When the data plane refuses the plan, nothing changes
-    /// and the answer is 409 `apply_failed`.
+    /// and the answer is 409 `apply_failed` — or 422 `invalid_setting` with the setting's path
+    /// when the data plane cannot serve one (a TLS file it cannot read).
     /// - Returns: the answer to send.
     public mutating func perform(_ outcome: ControlOutcome, on dataPlane: any DataPlane, journal: any EventSink) -> ControlResponse {
         switch outcome {
@@ -17,6 +18,9 @@ extension ControlState {
             do {
                 applied = try dataPlane.apply(plan)
             } catch {
+                if let problem = (error as? any SettingProblem)?.settingProblem {
+                    return .invalid(code: "invalid_setting", ConfigErrors([ConfigError(path: problem.path, message: problem.message)]))
+                }
                 return .error(409, code: "apply_failed", message: "\(error)")
             }
             self = change.proposed.committed(applied: applied)

@@ -74,3 +74,11 @@ public enum JSONText {
         output += "\""
     }
 }
+
+/// An error the data plane found in one setting of a plan (a TLS file it cannot use): the
+/// control side answers it like a config error, with the setting's path.
+public protocol SettingProblem: Error {
+    /// The setting's JSON path (`routes[0].tls.cert`) and what is wrong with it; nil when the
+    /// error is not about a setting.
+    var settingProblem: (path: String, message: String)? { get }
+}

@@ -64,6 +64,42 @@ public struct RelayBuffer: ~Copyable {
         return result
     }
 
+    /// Like `read(from:limit:pool:)`, with `source` producing the bytes (a TLS session's
+    /// plaintext) instead of a descriptor.
+    public mutating func read<E: Error>(
+        limit: Int, pool: BufferPool, _ source: (UnsafeMutableRawBufferPointer) throws(E) -> IOResult<Int>
+    ) throws(E) -> IOResult<Int> {
+        if storage == nil {
+            storage = pool.take()
+            capacity = pool.bufferSize
+            head = 0
+            tail = 0
+        }
+        if tail == capacity && head > 0 { compact() }
+        let room = min(capacity - tail, limit)
+        precondition(room > 0, "read into a full buffer")
+        lastReadRequest = room
+        return try source(UnsafeMutableRawBufferPointer(start: storage! + tail, count: room))
+    }
+
+    /// Like `write(to:limit:)`, with `sink` taking the bytes (into a TLS session) instead of a
+    /// descriptor; consumes what it took.
+    public mutating func write<E: Error>(
+        limit: Int, _ sink: (UnsafeRawBufferPointer) throws(E) -> IOResult<Int>
+    ) throws(E) -> IOResult<Int> {
+        let n = min(count, limit)
+        precondition(n > 0, "write from an empty buffer")
+        let result = try sink(UnsafeRawBufferPointer(start: storage! + head, count: n))
+        if case .processed(let written) = result {
+            head += written
+            if head == tail {
+                head = 0
+                tail = 0
+            }
+        }
+        return result
+    }
+
     /// Drops `n` held bytes without writing them (blackhole).
     public mutating func discard(_ n: Int) {
         precondition(n <= count)

@@ -73,6 +73,8 @@ final class Connection {
     var onReadyList = false
     /// The HTTP/1.1 codec of an `http` route's connection; nil on tcp routes.
     var http: HTTPSessionBox?
+    /// The TLS sessions of a route with TLS (either side); nil on plain routes.
+    var tls: ConnectionTLS?
     /// An `http` route's connection: its bytes go through the codec (the session is made when the
     /// first bytes arrive, so an idle connection carries none).
     var isHTTP = false

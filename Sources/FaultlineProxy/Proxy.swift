@@ -5,19 +5,28 @@ public import FaultlineSystem
 import Synchronization
 
 /// Why a plan could not be put in force. Nothing changed when one is thrown.
-public enum ProxyError: Error, Sendable, CustomStringConvertible {
+public enum ProxyError: Error, Sendable, CustomStringConvertible, SettingProblem {
     /// A route's listener could not be bound.
     case bind(route: String, address: Endpoint, SystemError)
     /// A worker did not acknowledge in time.
     case workerTimeout
+    /// A setting of the plan cannot be served: a TLS file that is missing or unusable.
+    case setting(path: String, message: String)
 
     public var description: String {
         switch self {
+        case .setting(let path, let message):
+            return "\(path): \(message)"
         case .bind(let route, let address, let error):
             return "route \(route): cannot listen on \(address): \(error.reason)"
         case .workerTimeout:
             return "workers did not acknowledge the new plan in time"
         }
+    }
+
+    public var settingProblem: (path: String, message: String)? {
+        if case .setting(let path, let message) = self { return (path, message) }
+        return nil
     }
 }
 
@@ -44,6 +53,8 @@ public final class Proxy: Sendable {
         /// Per route: the connection numbering every worker shares (kept while the route exists,
         /// so serials continue across plans).
         var routeShared: [String: RouteShared] = [:]
+        /// The routes' TLS contexts, kept while their settings and files stay the same.
+        var tls = TLSContextCache()
     }
 
     /// Starts `workers` threads (0 = one per core) with no routes. Relay buffers are
@@ -91,6 +102,14 @@ public final class Proxy: Sendable {
         self.threads = threads
     }
 
+    /// Checks that every TLS file `routes` name can be used (`--check-config`), building
+    /// nothing that stays.
+    public static func checkTLS(_ routes: [RouteSpec]) throws(ProxyError) {
+        for (index, spec) in routes.enumerated() where spec.tls != nil || spec.upstreamTLS != nil {
+            try TLSContextCache.check(spec, index: index)
+        }
+    }
+
     /// The listen addresses in force, port 0 resolved, by route name.
     public var boundAddresses: [String: Endpoint] {
         state.withLock { $0.listening.mapValues(\.bound) }
@@ -104,6 +123,9 @@ public final class Proxy: Sendable {
     @discardableResult
     public func apply(_ plan: FaultPlan) throws(ProxyError) -> FaultPlan {
         try state.withLock { (state) throws(ProxyError) -> FaultPlan in
+            // TLS files first: a file that cannot be used refuses the plan before anything binds.
+            var tlsCache = state.tls
+            let tls = try tlsCache.contexts(for: plan.routes)
             var listening = state.listening
             var effective = plan
             let handoffs = (0..<workerCount).map { _ in ListenerHandoff() }
@@ -137,12 +159,13 @@ public final class Proxy: Sendable {
             attemptLedger.retain(plan.routes.flatMap(\.faults).filter { $0.http.attempts != nil })
             let ack = CountdownLatch(count: workerCount)
             for (index, mailbox) in mailboxes.enumerated() {
-                mailbox.post(.plan(effective, handoffs[index], shared, ack))
+                mailbox.post(.plan(effective, handoffs[index], shared, tls, ack))
             }
             guard ack.wait(timeoutNanoseconds: 10_000_000_000) else { throw ProxyError.workerTimeout }
             state.listening = listening
             state.plan = effective
             state.routeShared = shared
+            state.tls = tlsCache
             for name in fresh {
                 log.info("route.listening", ["route": name, "address": "\(listening[name]!.bound)"])
             }

@@ -11,6 +11,7 @@ public struct ProxyMetrics: Sendable {
     public let httpRequests: CounterFamily
     public let httpRequestDuration: HistogramFamily
     public let requestLogDropped: CounterFamily
+    public let tlsHandshakeFailures: CounterFamily
 
     /// Creates the families and registers them, in SPEC §5 order.
     public init(registry: MetricsRegistry) {
@@ -41,6 +42,10 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_http_request_duration_seconds",
             help: "HTTP requests finished, by time from the request head to the end of the client's answer.",
             labelNames: ["route"])
+        tlsHandshakeFailures = CounterFamily(
+            name: "faultline_tls_handshake_failures_total",
+            help: "TLS handshakes that failed, by side (client: terminated here, upstream: originated here) and reason.",
+            labelNames: ["route", "side", "reason"])
         requestLogDropped = CounterFamily(
             name: "faultline_request_log_dropped_total",
             help: "Request-log entries dropped because the route's log (limits.request_log) was full.",
@@ -53,6 +58,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(faultInjections)
         registry.register(httpRequests)
         registry.register(httpRequestDuration)
+        registry.register(tlsHandshakeFailures)
         registry.register(requestLogDropped)
     }
 }

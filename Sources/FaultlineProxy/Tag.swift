@@ -14,6 +14,8 @@ struct Tag: Equatable {
         case acceptRetry = 14
         /// An http connection's session timer (delays, spaced copies, lingering close).
         case httpTimer = 15
+        /// A connection's TLS handshake deadline (either side).
+        case tlsHandshakeTimer = 16
         case drainDeadline = 20
     }
 

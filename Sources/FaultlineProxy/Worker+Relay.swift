@@ -31,10 +31,14 @@ extension Worker {
             httpRelay(loop, connection)
             return
         }
+        if let tls = connection.tls, !flushPendingTLS(connection, tls) {
+            close(loop, connection, reset: true)
+            return
+        }
         var budget = wakeBudget
         guard pump(loop, connection, .upstream, budget: &budget) else { return }
         guard pump(loop, connection, .downstream, budget: &budget) else { return }
-        if connection.up.isFinished && connection.down.isFinished {
+        if connection.up.isFinished && connection.down.isFinished && !(connection.tls?.hasPendingOutput ?? false) {
             close(loop, connection, reset: false)
             return
         }
@@ -104,7 +108,7 @@ extension Worker {
                 // Half-close: pass the FIN on once everything before it was written.
                 if stream.sourceEnded && !stream.finSent && (faults?.state.finMayPass(now: loop.now) ?? true) {
                     stream.finSent = true
-                    _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) }
+                    shutdownWrite(c, destination)
                 }
             }
             if !progressed { break }
@@ -152,9 +156,18 @@ extension Worker {
         let readable = source == .client ? c.clientReadable : c.upstreamReadable
         guard readable, !stream.sourceEnded, stream.buffer.space > 0, !(faults?.state.readPaused ?? false) else { return .idle }
         do {
-            guard let result = try c.withSocket(source, { (fd) throws(SystemError) in
-                try stream.buffer.read(from: fd, limit: budget, pool: pool)
-            }) else { return .failed }
+            let result: IOResult<Int>
+            let tls = c.tls?.side(source)
+            if let tls {
+                result = try stream.buffer.read(limit: budget, pool: pool) { (plaintext) throws(SystemError) in
+                    try readPlaintext(c, source, tls, into: plaintext)
+                }
+            } else {
+                guard let read = try c.withSocket(source, { (fd) throws(SystemError) in
+                    try stream.buffer.read(from: fd, limit: budget, pool: pool)
+                }) else { return .failed }
+                result = read
+            }
             switch result {
             case .processed(0):
                 stream.sourceEnded = true
@@ -163,7 +176,8 @@ extension Worker {
                 // Edge-triggered: a short read drained the socket, and new bytes bring a new
                 // edge, so the read that would only say EAGAIN is skipped. Not after a hangup:
                 // then the FIN may sit right behind these bytes with no edge to come.
-                if n < stream.buffer.lastReadRequest {
+                // (Not under TLS either: a session hands out one record at a time.)
+                if n < stream.buffer.lastReadRequest && tls == nil {
                     if source == .client {
                         if !c.clientHangup { c.clientReadable = false }
                     } else if !c.upstreamHangup {
@@ -205,9 +219,17 @@ extension Worker {
         guard allowance > 0 else { return .held }
         let offered = min(allowance, stream.buffer.count)
         do {
-            guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
-                try stream.buffer.write(to: fd, limit: allowance)
-            }) else { return .failed }
+            let result: IOResult<Int>
+            if let tls = c.tls?.side(destination) {
+                result = try stream.buffer.write(limit: allowance) { (plaintext) throws(SystemError) in
+                    try writePlaintext(c, destination, tls, plaintext)
+                }
+            } else {
+                guard let written = try c.withSocket(destination, { (fd) throws(SystemError) in
+                    try stream.buffer.write(to: fd, limit: allowance)
+                }) else { return .failed }
+                result = written
+            }
             switch result {
             case .processed(let n):
                 stream.bytesOut &+= UInt64(n)
@@ -233,8 +255,15 @@ extension Worker {
             $0.state.writeAllowance(held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: now)
         } ?? stream.buffer.count
         guard limit > 0 else { return }
-        let result = c.withSocket(side) { fd in try? stream.buffer.write(to: fd, limit: limit) }
-        if case .processed(let n)?? = result {
+        let result: IOResult<Int>?
+        if let tls = c.tls?.side(side) {
+            result = try? stream.buffer.write(limit: limit) { (plaintext) throws(SystemError) in
+                try writePlaintext(c, side, tls, plaintext)
+            }
+        } else {
+            result = c.withSocket(side) { fd in try? stream.buffer.write(to: fd, limit: limit) } ?? nil
+        }
+        if case .processed(let n)? = result {
             (side == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
         }
     }

@@ -44,8 +44,11 @@ final class Worker: EventLoopDelegate {
         let log: RouteRequestLog
         /// The route's HTTP faults (empty on tcp routes, and on http routes without any).
         let httpFaults: [FaultSpec]
+        /// The route's TLS contexts; nil on a route without TLS.
+        let tls: RouteTLS?
 
-        init(plan: RoutePlan, counters: RouteCounters, shared: RouteShared, log: RouteRequestLog) {
+        init(plan: RoutePlan, counters: RouteCounters, shared: RouteShared, log: RouteRequestLog, tls: RouteTLS?) {
+            self.tls = tls
             self.log = log
             self.httpFaults = HTTPFaultDecider.httpFaults(plan.faults)
             self.spec = plan.spec
@@ -80,6 +83,11 @@ final class Worker: EventLoopDelegate {
     let attemptLedger: AttemptLedger
     /// Injection counter shards by route, fault and type.
     var injectionCounters: [InjectionKey: Counter] = [:]
+    /// TLS handshake failure shards by route, side and reason.
+    var tlsFailureCounters: [TLSFailureKey: Counter] = [:]
+    /// Where ciphertext read from a socket lands before it goes into its session (one per
+    /// worker, made by the first TLS connection; it lives as long as the worker's thread).
+    lazy var tlsScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private(set) var plan: FaultPlan
     var routes: [String: Route] = [:]
     private var counters: [String: RouteCounters] = [:]
@@ -126,6 +134,12 @@ final class Worker: EventLoopDelegate {
             guard let connection = connection(tag) else { return }
             let side: Connection.Side = tag.kind == .client ? .client : .upstream
             noteReadiness(connection, side: side, events: events)
+            if connection.tls != nil {
+                if isHandshaking(connection, side) {
+                    continueHandshake(loop, connection, side: side)
+                    return
+                }
+            }
             if connection.isHTTP {
                 httpReady(loop, connection, side: side)
                 return
@@ -146,6 +160,8 @@ final class Worker: EventLoopDelegate {
         switch tag.kind {
         case .connectTimeout:
             guard let connection = connection(tag) else { return }
+            // A connect that finished and is in its TLS handshake has that deadline instead.
+            guard !isHandshaking(connection, .upstream) else { return }
             if connection.isHTTP {
                 guard connection.http?.machine.upstream == .connecting else { return }
             } else {
@@ -161,6 +177,9 @@ final class Worker: EventLoopDelegate {
         case .connectionFaultTimer:
             guard let connection = connection(tag) else { return }
             connectDelayElapsed(loop, connection)
+        case .tlsHandshakeTimer:
+            guard let connection = connection(tag) else { return }
+            tlsHandshakeTimerFired(loop, connection)
         case .acceptRetry:
             acceptAll(loop, listenerSlot: tag.slot)
         default:
@@ -171,8 +190,8 @@ final class Worker: EventLoopDelegate {
     func loop(_ loop: EventLoop<Worker>, received messages: [WorkerMessage]) {
         for message in messages {
             switch message {
-            case .plan(let plan, let handoff, let shared, let ack):
-                install(loop, plan: plan, handoff: handoff, shared: shared)
+            case .plan(let plan, let handoff, let shared, let tls, let ack):
+                install(loop, plan: plan, handoff: handoff, shared: shared, tls: tls)
                 ack.countDown()
             case .readLog(let route, let since, let collector):
                 collector.add(requestLogs[route]?.ring.entries(since: since) ?? [])
@@ -215,7 +234,10 @@ final class Worker: EventLoopDelegate {
 
     /// Swaps in a new plan: listeners of removed or disabled routes close (with their
     /// connections), new listeners start, open connections are re-planned.
-    func install(_ loop: EventLoop<Worker>, plan newPlan: FaultPlan, handoff: ListenerHandoff, shared: [String: RouteShared]) {
+    func install(
+        _ loop: EventLoop<Worker>, plan newPlan: FaultPlan, handoff: ListenerHandoff, shared: [String: RouteShared],
+        tls: [String: RouteTLS] = [:]
+    ) {
         plan = newPlan
         limits.maxConnections.store(newPlan.limits.maxConnections, ordering: .relaxed)
         var newRoutes: [String: Route] = [:]
@@ -234,7 +256,7 @@ final class Worker: EventLoopDelegate {
                     route: name, capacity: newPlan.limits.requestLog, shared: routeShared, worker: index, metrics: metrics)
                 requestLogs[name] = log
             }
-            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: routeShared, log: log)
+            newRoutes[name] = Route(plan: routePlan, counters: counters, shared: routeShared, log: log, tls: tls[name])
         }
         routes = newRoutes
         // A route that is gone takes its log with it (a disabled one keeps its history).
@@ -373,6 +395,11 @@ final class Worker: EventLoopDelegate {
             close(loop, connection, reset: true)
             return
         }
+        if let context = route.tls?.server {
+            // Faults bind, and the upstream is dialled, once the client's handshake is done.
+            startTLS(loop, connection, side: .client, context: context, serverName: nil)
+            return
+        }
         connectionOpened(loop, connection, route: route)
     }
 
@@ -456,6 +483,15 @@ final class Worker: EventLoopDelegate {
     }
 
     private func connectionEstablished(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        if let routeTLS = routes[connection.routeName]?.tls, let context = routeTLS.client {
+            startTLS(loop, connection, side: .upstream, context: context, serverName: routeTLS.upstreamName)
+            return
+        }
+        upstreamReady(loop, connection)
+    }
+
+    /// The upstream is connected (and its TLS handshake done): bytes may flow.
+    func upstreamReady(_ loop: EventLoop<Worker>, _ connection: Connection) {
         if let session = connection.http {
             session.machine.upstream = .connected
             httpRelay(loop, connection)

@@ -5,8 +5,8 @@ import Synchronization
 /// What the control side tells a worker.
 enum WorkerMessage: Sendable {
     /// Run this plan; take the listeners handed over; number connections with the shared
-    /// per-route state; count down `ack` once it is in force.
-    case plan(FaultPlan, ListenerHandoff, [String: RouteShared], CountdownLatch)
+    /// per-route state and the routes' TLS contexts; count down `ack` once it is in force.
+    case plan(FaultPlan, ListenerHandoff, [String: RouteShared], [String: RouteTLS], CountdownLatch)
     /// Add this worker's entries of a route's request log newer than `since` to the collector.
     case readLog(route: String, since: UInt64, RequestLogCollector)
     /// Stop accepting; keep relaying open connections.

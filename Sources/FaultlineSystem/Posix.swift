@@ -255,4 +255,22 @@ extension Posix {
         }
         fd.close()
     }
+
+    /// What identifies one version of a file's contents, for caches that reload a file when it
+    /// changed: device, inode, size and modification time. Throws when the file cannot be stat'ed.
+    public static func fileVersion(_ path: String) throws(SystemError) -> FileVersion {
+        var info = stat()
+        try syscall("stat") { fstatat(AT_FDCWD, path, &info, 0) }
+        return FileVersion(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modifiedNanoseconds: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec))
+    }
+}
+
+/// A file's identity and version (see `Posix.fileVersion`).
+public struct FileVersion: Sendable, Hashable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modifiedNanoseconds: Int64
 }

@@ -132,10 +132,23 @@ enum Output {
             [
                 route.name, route.spec.listen.description, route.bound?.description ?? "-", route.spec.upstream.description,
                 route.spec.protocolKind.rawValue, route.spec.from ?? "-", route.spec.to ?? "-",
-                route.enabled ? "yes" : "no", route.origin.rawValue,
+                route.enabled ? "yes" : "no", tlsCell(route.spec), route.origin.rawValue,
             ]
         }
-        return table(["NAME", "LISTEN", "BOUND", "UPSTREAM", "PROTOCOL", "FROM", "TO", "ENABLED", "ORIGIN"], rows)
+        return table(["NAME", "LISTEN", "BOUND", "UPSTREAM", "PROTOCOL", "FROM", "TO", "ENABLED", "TLS", "ORIGIN"], rows)
+    }
+
+    /// A route's TLS in one cell: `in:CERT` (terminated, with the ALPN list), `out:SNI` (originated,
+    /// `unverified` when verification is off), both joined by a space, or `-`.
+    static func tlsCell(_ spec: RouteSpec) -> String {
+        var parts: [String] = []
+        if let tls = spec.tls {
+            parts.append("in:" + tls.certificate + (tls.alpn.isEmpty ? "" : "[" + tls.alpn.joined(separator: ",") + "]"))
+        }
+        if let upstream = spec.upstreamTLS {
+            parts.append("out:" + (upstream.serverName ?? spec.upstream.address.description) + (upstream.verify ? "" : "(unverified)"))
+        }
+        return parts.isEmpty ? "-" : parts.joined(separator: " ")
     }
 
     /// `key  value` lines, keys padded to the longest.

@@ -39,6 +39,12 @@ final class Daemon {
             for line in errors.lines { log.error("config.invalid", ["error": line]) }
             return 2
         }
+        do throws(ProxyError) {
+            try Proxy.checkTLS(config.routes)
+        } catch {
+            log.error("config.invalid", ["error": "\(error)"])
+            return 2
+        }
 
         let registry = MetricsRegistry()
         BuildInfo.register(version: FaultlineVersion.current, into: registry)

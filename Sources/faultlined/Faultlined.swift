@@ -1,5 +1,6 @@
 import ArgumentParser
 import FaultlineConfig
+import FaultlineProxy
 import FaultlineSystem
 
 /// `faultlined`: the chaos proxy daemon.
@@ -39,7 +40,14 @@ struct Faultlined: ParsableCommand {
     func run() throws {
         if let path = checkConfig {
             switch ConfigLoader.load(path: path) {
-            case .success:
+            case .success(let loaded):
+                // The files a config names (TLS certificates and keys) must be usable too.
+                do throws(ProxyError) {
+                    try Proxy.checkTLS(loaded.routes)
+                } catch {
+                    Posix.writeAll(toRaw: 2, "\(error)\n")
+                    throw ExitCode(2)
+                }
                 Posix.writeAll(toRaw: 1, "\(path): ok\n")
                 throw ExitCode(0)
             case .failure(let errors):

@@ -40,8 +40,8 @@ final class FaultctlTests: XCTestCase {
         XCTAssertEqual(routes.stderr, "")
         let header = "NAME  LISTEN       BOUND" + String(repeating: " ", count: bound.description.count - 5 + 2)
             + "UPSTREAM" + String(repeating: " ", count: echo.endpoint.description.count - 8 + 2)
-            + "PROTOCOL  FROM  TO  ENABLED  ORIGIN\n"
-        let row = "echo  127.0.0.1:0  \(bound)  \(echo.endpoint)  tcp       -     -   yes      config\n"
+            + "PROTOCOL  FROM  TO  ENABLED  TLS  ORIGIN\n"
+        let row = "echo  127.0.0.1:0  \(bound)  \(echo.endpoint)  tcp       -     -   yes      -    config\n"
         XCTAssertEqual(routes.stdout, header + row)
 
         let status = try faultctl("status")

@@ -84,6 +84,9 @@ extension Worker {
             linger(loop, c)
             return
         }
+        if let tls = c.tls, !flushPendingTLS(c, tls) {
+            return closeAfterReset(loop, c, session)
+        }
         session.machine.inRelay = true
         defer { session.machine.inRelay = false }
         var budget = wakeBudget
@@ -179,7 +182,7 @@ extension Worker {
             // A byte relay now: FINs pass once everything before them was written.
             passFIN(loop, c, session, .upstream)
             passFIN(loop, c, session, .downstream)
-            if c.up.finSent && c.down.finSent {
+            if c.up.finSent && c.down.finSent && !(c.tls?.hasPendingOutput ?? false) {
                 close(loop, c, reset: false)
                 return false
             }
@@ -189,13 +192,13 @@ extension Worker {
             // The client is gone and owed nothing.
             session.machine.closeWhenFlushed = true
         }
-        if session.machine.closeWhenFlushed && session.machine.toClient.isEmpty {
+        if session.machine.closeWhenFlushed && session.machine.toClient.isEmpty && !(c.tls?.client.map { $0.session.pendingOutputCount > 0 } ?? false) {
             if c.up.sourceEnded {
                 close(loop, c, reset: false)
                 return false
             }
             // FIN to the client, then read and drop what it still sends until it closes too.
-            _ = c.withSocket(.client) { fd in try? Posix.shutdown(fd, .write) }
+            shutdownWrite(c, .client)
             c.down.finSent = true
             closeUpstream(loop, c)
             session.machine.lingerUntil = loop.now &+ Worker.lingerNanoseconds
@@ -211,6 +214,7 @@ extension Worker {
         if let registration = c.upstreamRegistration { loop.deregister(registration) }
         c.upstreamRegistration = nil
         c.upstream.take()?.close()
+        c.tls?.upstream = nil
     }
 
     /// Reads and drops the client's bytes until it closes; then the connection closes.
@@ -248,7 +252,7 @@ extension Worker {
                 && (c.down.faults?.state.finMayPass(now: loop.now) ?? true)
             if done { c.down.finSent = true }
         }
-        if done { _ = c.withSocket(destination) { fd in try? Posix.shutdown(fd, .write) } }
+        if done { shutdownWrite(c, destination) }
     }
 
     /// A read or write failed: the connection is reset. `clientGone` when the client's side failed
@@ -320,9 +324,7 @@ extension Worker {
             case .inject(let bytes, let offset):
                 guard writable else { return outcome }
                 do {
-                    guard let result = try c.withSocket(destination, { (fd) throws(SystemError) in
-                        try Posix.write(fd, bytes: bytes[offset...])
-                    }) else { return outcome }
+                    guard let result = try writeBytes(c, destination, bytes[offset...]) else { return outcome }
                     switch result {
                     case .processed(let written):
                         counter.add(UInt64(written))
