@@ -75,6 +75,9 @@ final class Connection {
     var http: HTTPSessionBox?
     /// The TLS sessions of a route with TLS (either side); nil on plain routes.
     var tls: ConnectionTLS?
+    /// An http route's connection that ends before it became one (its TLS handshake failed):
+    /// the request log holds requests, so nothing is logged for it.
+    var skipsAttemptLog = false
     /// An `http` route's connection: its bytes go through the codec (the session is made when the
     /// first bytes arrive, so an idle connection carries none).
     var isHTTP = false

@@ -145,6 +145,11 @@ final class Worker: EventLoopDelegate {
                 return
             }
             if connection.state == .connecting {
+                // A terminated client's ciphertext (tickets) goes out while the upstream connects.
+                if let tls = connection.tls, !flushPendingTLS(connection, tls) {
+                    close(loop, connection, reset: true)
+                    return
+                }
                 if tag.kind == .upstream { finishConnect(loop, connection) }
                 return
             }
@@ -515,7 +520,7 @@ final class Worker: EventLoopDelegate {
     /// Closes both sockets and frees the slot. `reset` sends RST instead of FIN on both.
     func close(_ loop: EventLoop<Worker>, _ connection: Connection, reset: Bool) {
         guard connection.state != .closed else { return }
-        if !connection.isHTTP && connection.log.isEnabled { logAttempt(loop, connection, reset: reset) }
+        if !connection.isHTTP && !connection.skipsAttemptLog && connection.log.isEnabled { logAttempt(loop, connection, reset: reset) }
         connection.state = .closed
         if let registration = connection.clientRegistration { loop.deregister(registration) }
         if let registration = connection.upstreamRegistration { loop.deregister(registration) }

@@ -295,6 +295,93 @@ final class TLSTests: DaemonTestCase {
         XCTAssertTrue(result.output.contains(#""failed": 0"#), result.output)
     }
 
+    /// An HTTPS upstream that drops an idle keep-alive connection without close_notify (as
+    /// Python's close() and many servers on idle timeout do) ends it cleanly: the client of the
+    /// http route gets a FIN, not a reset the proxy made up.
+    func testAnUpstreamDroppingAnIdleTLSConnectionIsNoReset() throws {
+        let script = #"""
+        import socket, ssl, sys, threading, time
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(16)
+        print(srv.getsockname()[1], flush=True)
+        def serve(raw):
+            conn = ctx.wrap_socket(raw, server_side=True)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            time.sleep(0.3)
+            conn.close()  # no close_notify
+        while True:
+            raw, _ = srv.accept()
+            threading.Thread(target=serve, args=(raw,), daemon=True).start()
+        """#
+        let server = try PythonServer(script, [certificates.certificatePath, certificates.keyPath])
+        let daemon = try TLSDaemon(routes: [
+            tlsRoute("api", upstream: server.endpoint, protocolKind: "http", upstreamTLS: #"{"ca":"\#(certificates.caPath)","sni":"localhost"}"#),
+        ])
+        let client = try HTTPTestConnection(to: try daemon.route("api"))
+        let answer = try client.exchange(HTTPTestRequest("GET", "/idle"))
+        XCTAssertEqual(answer.status, 200)
+        XCTAssertEqual(client.socket.waitForClose(timeout: .seconds(5)), .eof, "a FIN, not an RST")
+    }
+
+    /// A client that sends its request and then close_notify (Python's ssl over memory BIOs,
+    /// which tells the two endings apart) reads the answer and then the proxy's close_notify —
+    /// not a bare FIN, which would make a close-delimited answer look cut short.
+    func testAClientsCloseNotifyIsAnsweredWithOurs() throws {
+        let upstream = try HTTPUpstream()
+        let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
+        let daemon = try TLSDaemon(routes: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
+        let endpoint = try daemon.route("web")
+        let script = #"""
+import socket, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+sock = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
+obj = ctx.wrap_bio(inc, out, server_hostname="localhost")
+def flush():
+    data = out.read()
+    if data: sock.sendall(data)
+def pump():
+    data = sock.recv(65536)
+    if data: inc.write(data)
+    else: inc.write_eof()
+while True:
+    try:
+        obj.do_handshake(); break
+    except ssl.SSLWantReadError:
+        flush(); pump()
+obj.write(b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+try:
+    obj.unwrap()
+except ssl.SSLWantReadError:
+    pass
+flush()
+got, result = b"", None
+while result is None:
+    try:
+        got += obj.read(65536)
+    except ssl.SSLWantReadError:
+        flush(); pump()
+    except ssl.SSLZeroReturnError:
+        result = "close_notify"
+    except ssl.SSLEOFError:
+        result = "bare_eof"
+    except ssl.SSLError as e:
+        result = "error:%s" % e
+print(result, got.split(b"\r\n")[0].decode())
+"""#
+        for attempt in 0..<3 {
+            let result = try runPython(script, ["\(endpoint.port)", certificates.caPath], timeout: .seconds(20))
+            XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "close_notify HTTP/1.1 200 OK", "attempt \(attempt)")
+        }
+        XCTAssertEqual(upstream.count(path: "/x"), 3)
+    }
+
     // MARK: Files
 
     /// A certificate the daemon cannot read: --check-config and the API name the setting; a

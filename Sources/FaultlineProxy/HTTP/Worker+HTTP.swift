@@ -81,6 +81,8 @@ extension Worker {
         guard let session = c.http ?? makeSession(c) else { return }
         guard !session.machine.inRelay else { return }
         if session.machine.lingerUntil != 0 {
+            // A close_notify that met a full socket when the linger began goes out now.
+            if let client = c.tls?.client { flushCiphertext(c, .client, client) }
             linger(loop, c)
             return
         }
@@ -194,6 +196,11 @@ extension Worker {
         }
         if session.machine.closeWhenFlushed && session.machine.toClient.isEmpty && !(c.tls?.client.map { $0.session.pendingOutputCount > 0 } ?? false) {
             if c.up.sourceEnded {
+                // Under TLS the client is owed our close_notify before the socket closes, or a
+                // close-delimited answer would look cut short.
+                if let client = c.tls?.client, !client.shutdownDone, shutdownWrite(c, .client), !client.shutdownDone {
+                    return true  // the rest goes out on EPOLLOUT
+                }
                 close(loop, c, reset: false)
                 return false
             }

@@ -126,6 +126,7 @@ extension Worker {
             return
         }
         if c.logOutcome == nil { c.logOutcome = .refused }
+        if routes[c.routeName]?.spec.protocolKind == .http { c.skipsAttemptLog = true }
         close(loop, c, reset: false)
     }
 
@@ -209,6 +210,12 @@ extension Worker {
             case .closed:
                 return .processed(0)
             case .failed(let error):
+                // An HTTP peer that drops an idle keep-alive connection without close_notify
+                // (many servers on idle timeout, Python's close()) ends it cleanly: nothing was
+                // cut short. Inside an exchange it stays an abort (a truncation).
+                if error.reason == "unexpected_eof", c.isHTTP, let session = c.http, session.machine.exchange == nil {
+                    return .processed(0)
+                }
                 log.debug("tls.read_failed", ["route": c.routeName, "side": side.label, "reason": error.reason])
                 throw SystemError(errno: Errno.connectionReset, call: "SSL_read")
             case .wantInput:
@@ -240,16 +247,18 @@ extension Worker {
     }
 
     /// Ends the direction towards `side`: close_notify then FIN under TLS, FIN otherwise.
-    func shutdownWrite(_ c: Connection, _ side: Connection.Side) {
+    /// False when the socket failed while flushing.
+    @discardableResult
+    func shutdownWrite(_ c: Connection, _ side: Connection.Side) -> Bool {
         if let tls = c.tls?.side(side) {
             if !tls.shutdownPending {
                 tls.shutdownPending = true
                 tls.session.shutdown()
             }
-            flushCiphertext(c, side, tls)
-            return
+            return flushCiphertext(c, side, tls)
         }
         _ = c.withSocket(side) { fd in try? Posix.shutdown(fd, .write) }
+        return true
     }
 
     /// Writes `bytes` (an injected reply) to `side`, through its session when it has one.
