@@ -47,6 +47,8 @@ public enum ConfigDecoder {
     static func decode(_ value: JSONValue, _ diagnostics: inout Diagnostics) -> DaemonConfig? {
         guard var reader = ObjectReader(value, path: JSONPath.root, diagnostics: &diagnostics) else { return nil }
         var config = DaemonConfig()
+        // An editor's pointer at Config/faultline.schema.json; nothing to the daemon.
+        if let schema = reader.take("$schema") { _ = diagnostics.string(schema, "$schema") }
 
         if let version = reader.require("version", &diagnostics) {
             switch version {

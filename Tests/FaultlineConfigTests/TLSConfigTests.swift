@@ -77,3 +77,12 @@ import Testing
         #expect(!ConfigDecoder.isValidServerName(String(repeating: "a", count: 64)))
     }
 }
+
+/// A top-level `$schema` (an editor's pointer at Config/faultline.schema.json) is accepted and
+/// ignored; it must be a string.
+@Suite struct SchemaKeyTests {
+    @Test func aSchemaPointerIsIgnored() {
+        #expect(decodedConfig(config(#""$schema": "../faultline.schema.json""#)) != nil)
+        #expect(errorLines(config(#""$schema": 3"#)) == ["$schema: expected a string, got integer"])
+    }
+}

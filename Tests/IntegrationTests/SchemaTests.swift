@@ -72,6 +72,13 @@ final class SchemaTests: XCTestCase {
             files += names.map { directory.appendingPathComponent($0).path }
         }
         XCTAssertGreaterThanOrEqual(files.count, 29)
+        for file in files {
+            // Each names the schema for editors, relative to where it lives.
+            let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any]
+            let pointer = try XCTUnwrap(object?["$schema"] as? String, "\(file) has no $schema")
+            let resolved = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(pointer).standardized.path
+            XCTAssertEqual(resolved, repositoryRoot.appendingPathComponent("Config/faultline.schema.json").standardized.path, file)
+        }
         let verdicts = try validate(files)
         for file in files {
             let verdict = try XCTUnwrap(verdicts[file], file)
