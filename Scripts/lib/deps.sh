@@ -35,3 +35,33 @@ ensure_swift() {
 
 # The packages the build needs (C libraries through pkg-config).
 BUILD_DEBS=(pkg-config libssl-dev libnghttp2-dev)
+
+# ensure_pip SPEC ... — installs PyPI packages (pip requirement specifiers, e.g. NAME==1.2.3) into
+# the project's own virtualenv, $FAULTLINE_PYTOOLS (default .build-pytools, git-ignored), so
+# neither Debian's python3 (PEP 668) nor the user's site-packages are touched. Exports
+# FAULTLINE_PYTOOLS; the tools are in $FAULTLINE_PYTOOLS/bin. Only what is missing is installed.
+ensure_pip() {
+    export FAULTLINE_PYTOOLS=${FAULTLINE_PYTOOLS:-$PWD/.build-pytools}
+    if [[ ! -x $FAULTLINE_PYTOOLS/bin/python ]]; then
+        ensure_debs python3 python3-venv
+        echo "[deps] creating virtualenv $FAULTLINE_PYTOOLS" >&2
+        python3 -m venv "$FAULTLINE_PYTOOLS"
+    fi
+    local missing=() spec
+    for spec in "$@"; do
+        "$FAULTLINE_PYTOOLS/bin/python" - "$spec" <<'PY' 2>/dev/null || missing+=("$spec")
+import sys
+from importlib.metadata import version, PackageNotFoundError
+spec = sys.argv[1]
+name, _, wanted = spec.partition("==")
+try:
+    have = version(name)
+except PackageNotFoundError:
+    sys.exit(1)
+sys.exit(0 if not wanted or have == wanted else 1)
+PY
+    done
+    ((${#missing[@]} == 0)) && return 0
+    echo "[deps] pip installing: ${missing[*]}" >&2
+    "$FAULTLINE_PYTOOLS/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2
+}
