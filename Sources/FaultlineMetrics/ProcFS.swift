@@ -65,6 +65,15 @@ enum ProcFS {
         sysconf(Int32(_SC_CLK_TCK))
     }
 
+    /// Boot time in seconds since the epoch from two clocks: CLOCK_REALTIME minus CLOCK_BOOTTIME
+    /// (which, like /proc's start times, counts time suspended). `nil` if a clock cannot be read.
+    static func bootTimeFromClocks() -> Double? {
+        var wall = timespec()
+        var sinceBoot = timespec()
+        guard clock_gettime(CLOCK_REALTIME, &wall) == 0, clock_gettime(CLOCK_BOOTTIME, &sinceBoot) == 0 else { return nil }
+        return Double(wall.tv_sec - sinceBoot.tv_sec) + Double(wall.tv_nsec - sinceBoot.tv_nsec) / 1e9
+    }
+
     private static func retryingEINTR<Result: BinaryInteger>(_ call: () -> Result) -> Result {
         while true {
             let result = call()

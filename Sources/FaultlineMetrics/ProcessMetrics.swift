@@ -74,15 +74,22 @@ public enum ProcessMetrics {
         return StatTimes(userTicks: user, systemTicks: system, startTicksSinceBoot: start)
     }
 
-    /// Boot time (`btime` in /proc/stat) plus the process's start offset.
+    /// Boot time plus the process's start offset.
     static func startTimeSeconds() -> Double? {
-        guard let times = statTimes(),
-              let stat = ProcFS.readText("/proc/stat"),
-              let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
-              let bootTime = line.split(separator: " ").last.flatMap({ UInt64($0) })
-        else { return nil }
+        guard let times = statTimes(), let bootTime = bootTimeSeconds() else { return nil }
         let ticksPerSecond = ProcFS.clockTicksPerSecond
         guard ticksPerSecond > 0 else { return nil }
-        return Double(bootTime) + Double(times.startTicksSinceBoot) / Double(ticksPerSecond)
+        return bootTime + Double(times.startTicksSinceBoot) / Double(ticksPerSecond)
+    }
+
+    /// `btime` of /proc/stat; where /proc shows only processes (systemd's `ProcSubset=pid`, a
+    /// `subset=pid` mount), the wall clock minus the time since boot.
+    static func bootTimeSeconds() -> Double? {
+        if let stat = ProcFS.readText("/proc/stat"),
+           let line = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
+           let bootTime = line.split(separator: " ").last.flatMap({ UInt64($0) }) {
+            return Double(bootTime)
+        }
+        return ProcFS.bootTimeFromClocks()
     }
 }

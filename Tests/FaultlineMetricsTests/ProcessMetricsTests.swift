@@ -93,6 +93,14 @@ struct ProcessMetricsTests {
         #expect(started > now - 3600, "the test process should have started within the hour")
     }
 
+    @Test("boot time from the clocks agrees with /proc/stat's btime (used where ProcSubset=pid hides it)")
+    func bootTimeFromClocks() throws {
+        let fromClocks = try #require(ProcFS.bootTimeFromClocks())
+        let fromStat = try #require(ProcessMetrics.bootTimeSeconds())
+        // btime is whole seconds; the clocks drift from it only by NTP slewing since boot.
+        #expect(abs(fromClocks - fromStat) < 5, "clocks \(fromClocks), btime \(fromStat)")
+    }
+
     @Test("stat parsing counts fields after the last parenthesis of the command name")
     func statParsing() throws {
         // Field n (from 3) holds n * 10, so utime (14) = 140, stime (15) = 150, starttime (22) = 220.
