@@ -37,7 +37,7 @@ final class ControlLoop: EventLoopDelegate {
 
     /// Listener tags have the top bit set; connection tags are connection ids.
     private static let listenerTagBit: UInt64 = 1 << 63
-    /// The timer tag of the schedule runner.
+    /// The timer tag of the schedule runner and of faults applied with `for`.
     private static let scheduleTimerTag: UInt64 = 1 << 62
 
     private let settings: Settings
@@ -99,10 +99,11 @@ final class ControlLoop: EventLoopDelegate {
         return addresses
     }
 
-    /// Sets a timer for the schedule's next deadline (timerfd, so a step lands within a few
-    /// milliseconds of its due time), unless one is set for it already.
+    /// Sets a timer for the schedule's next deadline or the next fault's expiry (timerfd, so a
+    /// step or an expiry lands within a few milliseconds of its due time), unless one is set for
+    /// it already.
     private func armScheduleTimer(_ loop: EventLoop<ControlLoop>) {
-        guard let deadline = service.scheduleDeadline, deadline != scheduleTimerDeadline else { return }
+        guard let deadline = service.timerDeadline, deadline != scheduleTimerDeadline else { return }
         loop.schedule(at: deadline, tag: Self.scheduleTimerTag)
         scheduleTimerDeadline = deadline
     }
@@ -204,7 +205,7 @@ final class ControlLoop: EventLoopDelegate {
     func loop(_ loop: EventLoop<ControlLoop>, timerFired tag: UInt64) {
         if tag == Self.scheduleTimerTag {
             if let deadline = scheduleTimerDeadline, deadline <= loop.now { scheduleTimerDeadline = nil }
-            service.scheduleTick()
+            service.timerTick()
             armScheduleTimer(loop)
             return
         }
