@@ -80,7 +80,11 @@ final class ControlLoop: EventLoopDelegate {
         armScheduleTimer(loop)
         var addresses = ControlServer.Addresses()
         let control = settings.config.control
-        if let path = control.unixSocket {
+        var socketPath = control.unixSocket
+        if !control.isGiven {
+            socketPath = try defaultSocket()
+        }
+        if let path = socketPath {
             try bindUnixSocket(path, loop)
             addresses.unixSocket = path
             log.info("control.listening", ["address": path, "kind": "unix"])
@@ -97,6 +101,26 @@ final class ControlLoop: EventLoopDelegate {
             log.info("metrics.listening", ["address": "\(bound)"])
         }
         return addresses
+    }
+
+    /// The socket of a config without a `control` section (`ControlConfig.defaultUnixSocket`),
+    /// its directory created 0700; nil, with a warning saying so, when there is none.
+    private func defaultSocket() throws(ControlServerError) -> String? {
+        guard let path = ControlConfig.defaultUnixSocket(
+            effectiveUID: Posix.effectiveUID, runtimeDirectory: Posix.environment("XDG_RUNTIME_DIR"),
+            serviceRuntimeDirectory: Posix.environment("RUNTIME_DIRECTORY")
+        ) else {
+            log.warning("control.off", ["reason": "the config has no control section and XDG_RUNTIME_DIR is not set; add control.unix_socket"])
+            return nil
+        }
+        let directory = String(path.dropLast("/control.sock".count))
+        // 0700 when we create it; an existing one (systemd's RuntimeDirectory) is left as it is.
+        do throws(SystemError) {
+            try FileSystem.makeDirectory(path: directory, mode: 0o700)
+        } catch {
+            throw .socketPath(path: path, reason: "cannot create \(directory): \(error.reason)")
+        }
+        return path
     }
 
     /// Sets a timer for the schedule's next deadline or the next fault's expiry (timerfd, so a
