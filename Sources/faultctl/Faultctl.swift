@@ -49,11 +49,17 @@ struct Faultctl: ParsableCommand {
     static func main() {
         var command: any ParsableCommand
         do {
-            command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+            if let unknownType = ApplyCommand.unknownTypeError(arguments) { throw unknownType }
+            command = try parseAsRoot(arguments)
         } catch {
             exitForParseError(error)
         }
         do {
+            if let fleetCommand = command as? any FleetCommand, let path = fleetCommand.global.fleet,
+               !((command as? JournalCommand)?.merge ?? false) {
+                Glibc.exit(try Fleet.load(path, timeout: fleetCommand.global.timeout).run(fleetCommand))
+            }
             try command.run()
         } catch let error as FaultlineClientError {
             Glibc.exit(report(error))
@@ -70,7 +76,7 @@ struct Faultctl: ParsableCommand {
     /// where ArgumentParser looks for them (`faultctl status --json`).
     static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
         let flags: Set<String> = ["--json"]
-        let options: Set<String> = ["--socket", "--url", "--token", "--token-file", "--request-timeout"]
+        let options: Set<String> = ["--socket", "--url", "--token", "--token-file", "--request-timeout", "--fleet"]
         var hoisted: [String] = []
         var index = 0
         while index < arguments.count {
