@@ -10,10 +10,17 @@ struct Faultctl: ParsableCommand {
         abstract: "Control a running faultlined: routes, faults, partitions, journal, metrics, reports, the status page.",
         discussion: """
             The daemon is reached on its Unix socket (--socket, else $FAULTLINE_SOCKET, else \
-            /run/faultline/control.sock) or on its TCP listener (--url http://HOST:PORT, with \
-            --token or --token-file when the listener requires a bearer token).
+            /run/faultline/control.sock as root, $XDG_RUNTIME_DIR/faultline/control.sock \
+            otherwise) or on its TCP listener (--url http://HOST:PORT, with --token or \
+            --token-file when the listener requires a bearer token).
 
-            Options of every command, before or after its name: --socket PATH, --url URL, \
+            --fleet FILE runs apply, clear, partition, heal, status, faults or journal on every \
+            daemon of a JSON list ([{"name": "n1", "socket": PATH}, {"name": "n2", "url": URL, \
+            "token_file": PATH}]), each output line prefixed with the daemon's name; a refused \
+            apply is rolled back (cleared) on the daemons that took it. journal --merge merges \
+            the journals by time.
+
+            Options of every command, before or after its name: --socket PATH, --url URL, --fleet FILE, \
             --token TOKEN, --token-file PATH, --request-timeout DURATION (default 10s), and \
             --json to print the daemon's JSON answer unchanged instead of a table.
 

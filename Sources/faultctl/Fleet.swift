@@ -11,7 +11,8 @@ import Glibc
 /// the file's order; every line a daemon's answer prints is prefixed with `name: `.
 ///
 /// A fleet `apply` (or `partition`) that one daemon refuses or cannot take is compensated: the
-/// faults it applied on the others are cleared again, so no daemon is left with it. That is
+/// daemons after it are skipped, and the faults it applied on the ones before are cleared again,
+/// so no daemon is left with it. That is
 /// best-effort compensation, not a distributed transaction: between the apply and the clear the
 /// fault is in force on the daemons that took it (journaled there as applied, then cleared with
 /// reason `api`), and a daemon that fails during the clear keeps it (the clear's error is printed).
@@ -93,7 +94,13 @@ struct Fleet {
     func run(_ command: any FleetCommand) throws -> Int32 {
         var command = command
         var results: [(Member, Result)] = []
+        let compensates = type(of: command).appliesFaults
         for member in members {
+            // Once a daemon refused an apply, the rest would only be rolled back: they are skipped.
+            if compensates, let refusal = results.first(where: { if case .failed = $0.1 { return true } else { return false } }) {
+                Output.error("\(member.name): skipped: not applied, \(refusal.0.name) refused")
+                continue
+            }
             Fleet.current = member
             Fleet.appliedIDs = []
             Output.prefix = member.name + ": "
@@ -114,7 +121,7 @@ struct Fleet {
             return nil
         }
         guard !failures.isEmpty else { return Faultctl.Exit.ok }
-        if type(of: command).appliesFaults { rollBack(results) }
+        if compensates { rollBack(results) }
         return failures.contains { $0.kind == .rejected } ? Faultctl.Exit.rejected : Faultctl.Exit.unreachable
     }
 

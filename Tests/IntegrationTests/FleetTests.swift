@@ -73,7 +73,8 @@ final class FleetTests: XCTestCase {
         XCTAssertEqual(healed.map { String($0.prefix(15)) }.sorted(), [#"{"daemon":"d1","#, #"{"daemon":"d2","#, #"{"daemon":"d3","#])
     }
 
-    /// d3 has no route `db`: it refuses, and what d1 and d2 applied is cleared again.
+    /// d3 has no route `db`: it refuses, and what d1 and d2 applied is cleared again. Put first,
+    /// it refuses before anyone applied: the others are skipped.
     func testAFleetApplyRefusedByOneDaemonLeavesNoneChanged() throws {
         let before = try clients.map { try $0.send("GET", "/v1/faults").text }
         let apply = try fleet("apply", "latency", "--route", "db", "--delay", "10ms", "--id", "slow")
@@ -85,6 +86,14 @@ final class FleetTests: XCTestCase {
 
             """)
         XCTAssertEqual(try clients.map { try $0.send("GET", "/v1/faults").text }, before)
+        for client in clients { XCTAssertEqual(try client.faults(), []) }
+        let firstFile = daemons[0].directory + "/fleet-d3-first.json"
+        try """
+            [{"name": "d3", "url": "http://\(daemons[2].http)"}, {"name": "d1", "socket": "\(daemons[0].socketPath)"}]
+            """.write(toFile: firstFile, atomically: true, encoding: .utf8)
+        let early = try FaultctlRun(["--fleet", firstFile, "apply", "latency", "--route", "db", "--delay", "10ms"])
+        XCTAssertEqual(early.status, 1)
+        XCTAssertEqual(early.stderr, "d3: faultctl: invalid_fault: unknown route \"db\" (at route)\nd1: skipped: not applied, d3 refused\n")
         for client in clients { XCTAssertEqual(try client.faults(), []) }
         // The compensation is visible where it happened: applied, then cleared by the API.
         let events = try clients[0].journal().filter { $0.event.hasPrefix("fault.") }.map { "\($0.event) \($0.fields["reason"].map { "\($0)" } ?? "")" }
