@@ -124,6 +124,16 @@ import Testing
         #expect(harness.events().last == #"{"event":"fault.cleared","id":"lag","reason":"expired"}"#)
     }
 
+    @Test func theStatusPageShowsWhenAFaultExpires() throws {
+        let harness = try ScheduleServiceTests.Harness(schedule: nil)
+        #expect(harness.call("POST", "/v1/faults", #"{"id": "lag", "type": "stall", "for": "10s"}"#).status == 201)
+        harness.clock.advance(.milliseconds(2500))
+        let snapshot = harness.call("GET", "/v1/ui/snapshot").json
+        let fault = snapshot.objectValue?["faults"]?.arrayValue?.first?.objectValue
+        #expect(fault?["ends"] == ["in_ms": 7500, "step": .null, "by": "expires", "paused": false])
+        #expect(fault?["fault"]?.objectValue?["expires_in_ms"] == 7500)
+    }
+
     @Test func configAndScheduleFaultsRefuseFor() {
         let config = #"""
             {"version": 1, "routes": [{"name": "a", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1"}],
