@@ -139,6 +139,18 @@ final class DayOneTests: XCTestCase {
         XCTAssertTrue(left > 25_000 && left <= 30_000, "\(left)")
     }
 
+    func testTheSwiftClientAppliesAnArrayAllOrNothing() throws {
+        XCTAssertThrowsError(try client.apply([
+            .stall(route: "echo", id: "first"), .latency(route: "echo", delay: .milliseconds(1), id: "first"),
+        ])) { error in
+            XCTAssertEqual((error as? FaultlineClientError)?.path, "[1].id")
+        }
+        XCTAssertEqual(try client.faults(), [])
+        let stored = try client.apply([.stall(route: "echo"), .stall(route: "echo", for: .seconds(9))])
+        XCTAssertEqual(stored.map(\.id), ["stall-1", "stall-2"])
+        XCTAssertEqual(try client.faults().map(\.lifetime), [nil, .seconds(9)])
+    }
+
     // MARK: Messages
 
     func testMessagesSayWhatIsWrong() throws {
