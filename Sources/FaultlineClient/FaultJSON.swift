@@ -17,13 +17,17 @@ enum FaultJSON {
     static func decode(_ value: JSONValue, path: String) throws(FaultlineClientError) -> FaultSpec {
         var value = value
         var resolved: [[[String]]]?
-        if case .object(var object) = value, let sets = object["resolved"] {
-            resolved = try groupSets(sets, path: JSONPath.child(path, "resolved"))
-            object["resolved"] = nil
+        if case .object(var object) = value {
+            if let sets = object["resolved"] {
+                resolved = try groupSets(sets, path: JSONPath.child(path, "resolved"))
+                object["resolved"] = nil
+            }
+            // The time left of a fault applied with `for` is the daemon's clock, not the fault's.
+            object["expires_in_ms"] = nil
             value = .object(object)
         }
         // The daemon checked route names already; the client does not know them.
-        switch FaultDecoder.decodeFault(value, path: path, knownRoutes: nil) {
+        switch FaultDecoder.decodeFault(value, path: path, knownRoutes: nil, lifetime: .allowed) {
         case .success(var fault):
             if let resolved, case .partition(var partition) = fault.kind {
                 partition.resolved = resolved

@@ -12,20 +12,21 @@ public import FaultlineCore
 /// `x-faultline-fault: <id>` to the answers the fault touched.
 extension FaultSpec {
     private static func http(
-        _ kind: FaultKind, route: String, match: HTTPMatch?, attempts: Attempts?, mark: Bool, probability: Double, id: String
+        _ kind: FaultKind, route: String, match: HTTPMatch?, attempts: Attempts?, mark: Bool, probability: Double, id: String,
+        lifetime: Duration?
     ) -> FaultSpec {
         FaultSpec(
             id: id, routes: selector(route), probability: probability, kind: kind,
-            http: HTTPFaultRule(match: match, attempts: attempts, mark: mark))
+            http: HTTPFaultRule(match: match, attempts: attempts, mark: mark), lifetime: lifetime)
     }
 
     /// The proxy answers `status` with `body` and `headers`; the upstream never sees the request.
     public static func abort(
         route: String = "*", status: Int, body: String = "", headers: [HTTPHeaderPair] = [], match: HTTPMatch? = nil,
-        attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID
+        attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID, for lifetime: Duration? = nil
     ) -> FaultSpec {
         http(.abort(HTTPAbort(status: status, body: body, headers: headers)), route: route, match: match,
-             attempts: attempts, mark: mark, probability: probability, id: id)
+             attempts: attempts, mark: mark, probability: probability, id: id, lifetime: lifetime)
     }
 
     /// The request is forwarded (`phase: .request`), or its response passed on (`.response`),
@@ -33,27 +34,27 @@ extension FaultSpec {
     public static func httpDelay(
         route: String = "*", delay: Duration, jitter: Duration = .zero, phase: DelayPhase = .request,
         match: HTTPMatch? = nil, attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1,
-        id: String = generatedID
+        id: String = generatedID, for lifetime: Duration? = nil
     ) -> FaultSpec {
         http(.delay(delay: delay, jitter: jitter, phase: phase), route: route, match: match, attempts: attempts,
-             mark: mark, probability: probability, id: id)
+             mark: mark, probability: probability, id: id, lifetime: lifetime)
     }
 
     /// The upstream handles the request; its answer is dropped and the client gets `then`.
     public static func dropResponse(
         route: String = "*", then: DropThen = .reset, match: HTTPMatch? = nil, attempts: Attempts? = nil,
-        probability: Double = 1, id: String = generatedID
+        probability: Double = 1, id: String = generatedID, for lifetime: Duration? = nil
     ) -> FaultSpec {
         http(.dropResponse(then: then), route: route, match: match, attempts: attempts, mark: false,
-             probability: probability, id: id)
+             probability: probability, id: id, lifetime: lifetime)
     }
 
     /// The request reaches the upstream `1 + copies` times, `spacing` apart; the client gets the first answer.
     public static func duplicate(
         route: String = "*", copies: Int = 1, spacing: Duration = .zero, match: HTTPMatch? = nil,
-        attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID
+        attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID, for lifetime: Duration? = nil
     ) -> FaultSpec {
         http(.duplicate(copies: copies, spacing: spacing), route: route, match: match, attempts: attempts,
-             mark: mark, probability: probability, id: id)
+             mark: mark, probability: probability, id: id, lifetime: lifetime)
     }
 }

@@ -232,6 +232,18 @@ public struct FaultlineClient: Sendable {
         try FaultJSON.decode(send("POST", "/v1/faults", body: FaultJSON.body(fault)).json(), path: "$")
     }
 
+    /// `POST /v1/faults` with an array: puts every fault in force at once, or none of them, and
+    /// returns them as stored, in order.
+    /// - Throws: `FaultlineClientError`; a refusal names the element (`[1].delay`).
+    @discardableResult
+    public func apply(_ faults: [FaultSpec]) throws(FaultlineClientError) -> [FaultSpec] {
+        let answer = try send("POST", "/v1/faults", body: .array(faults.map(FaultJSON.body))).json()
+        guard let items = answer.objectValue?["faults"]?.arrayValue else {
+            throw .invalidResponse("the answer to an array of faults has no faults list")
+        }
+        return try FaultJSON.decodeList(items, key: "faults")
+    }
+
     /// `POST /v1/faults` with a fault object as the config file writes it (SPEC §3), e.g. for
     /// fault types this client has no builder for.
     /// - Returns: the stored fault's JSON.

@@ -111,7 +111,9 @@ extension ConfigDecoder {
         for (index, item) in items.enumerated() {
             let path = JSONPath.index("faults", index)
             if let fault = FaultDecoder.decode(
-                item, path: path, knownRoutes: knownRoutes, generatedID: { "\($0)-\(index)" }, &diagnostics
+                item, path: path, knownRoutes: knownRoutes, generatedID: { "\($0)-\(index)" },
+                lifetime: .refused("a config fault lasts until it is cleared or the file drops it; for a fault that ends by itself use a schedule step's \"for\", or apply it through the API"),
+                &diagnostics
             ) {
                 if let problem = FaultDecoder.routeProblem(fault.fault, protocols: protocols) {
                     diagnostics.add(JSONPath.child(path, "route"), problem)

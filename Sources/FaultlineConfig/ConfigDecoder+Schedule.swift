@@ -93,7 +93,8 @@ extension ConfigDecoder {
         case (.some(let apply), nil):
             if let decoded = FaultDecoder.decode(
                 apply, path: reader.path("apply"), knownRoutes: knownRoutes,
-                generatedID: { "\($0)-step\(index)" }, &diagnostics
+                generatedID: { "\($0)-step\(index)" },
+                lifetime: .refused("give \"for\" on the step, next to \"apply\", not inside the fault"), &diagnostics
             ) {
                 if let problem = FaultDecoder.routeProblem(decoded.fault, protocols: protocols) {
                     diagnostics.add(JSONPath.child(reader.path("apply"), "route"), problem)

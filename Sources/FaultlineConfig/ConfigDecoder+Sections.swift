@@ -3,7 +3,7 @@ internal import FaultlineCore
 /// The small top-level sections: `control`, `limits`, `nodes`.
 extension ConfigDecoder {
     static func decodeControl(_ value: JSONValue, _ diagnostics: inout Diagnostics) -> ControlConfig {
-        var control = ControlConfig()
+        var control = ControlConfig(isGiven: true)
         guard var reader = ObjectReader(value, path: "control", diagnostics: &diagnostics) else { return control }
         if let socket = reader.takeNullable("unix_socket") {
             control.unixSocket = diagnostics.nonEmptyString(socket, reader.path("unix_socket"))

@@ -76,6 +76,10 @@ extension Diagnostics {
             return UInt64(number)
         case .unsignedInteger(let number):
             return number
+        case .double(let number) where number == number.rounded() && number.magnitude >= 0x1p63:
+            // An integer literal too large for 64 bits arrives as a double (18446744073709551616).
+            add(path, "out of range: " + rangeMessage(lower: "0", upper: "\(UInt64.max)", got: number.description))
+            return nil
         default:
             add(path, "expected an integer, got \(value.kindName)")
             return nil

@@ -37,11 +37,20 @@ public enum FaultDecoder {
     /// - Returns: the fault, or every problem found.
     public static func decodeFault(
         _ value: JSONValue, path: String, knownRoutes: Set<String>?,
-        generatedID: (_ type: String) -> String = { "\($0)-0" }
+        generatedID: (_ type: String) -> String = { "\($0)-0" }, lifetime: LifetimeRule = .refused(nil)
     ) -> Result<FaultSpec, ConfigErrors> {
         var diagnostics = Diagnostics()
-        let decoded = decode(value, path: path, knownRoutes: knownRoutes, generatedID: generatedID, &diagnostics)
+        let decoded = decode(value, path: path, knownRoutes: knownRoutes, generatedID: generatedID, lifetime: lifetime, &diagnostics)
         return diagnostics.result(decoded?.fault)
+    }
+
+    /// Whether a fault object may carry `for` (how long until the daemon clears it).
+    public enum LifetimeRule: Sendable {
+        /// Faults applied through the API: `for` is a positive duration.
+        case allowed
+        /// Elsewhere (the config's `faults[]`, a schedule step's fault): `for` is an error, with
+        /// this message (nil: the generic unknown-key one).
+        case refused(String?)
     }
 
     /// A decoded fault and whether its id was generated rather than written.
@@ -52,10 +61,21 @@ public enum FaultDecoder {
 
     static func decode(
         _ value: JSONValue, path: String, knownRoutes: Set<String>?,
-        generatedID: (_ type: String) -> String, _ diagnostics: inout Diagnostics
+        generatedID: (_ type: String) -> String, lifetime lifetimeRule: LifetimeRule = .refused(nil),
+        _ diagnostics: inout Diagnostics
     ) -> Decoded? {
         guard var reader = ObjectReader(value, path: path, diagnostics: &diagnostics) else { return nil }
         let errorsBefore = diagnostics.errors.count
+
+        var lifetime: Duration?
+        switch lifetimeRule {
+        case .allowed:
+            if let forValue = reader.take("for") { lifetime = diagnostics.duration(forValue, reader.path("for"), positive: true) }
+        case .refused(let message?):
+            if reader.take("for") != nil { diagnostics.add(reader.path("for"), message) }
+        case .refused(nil):
+            break
+        }
 
         var typeName: String?
         if let typeValue = reader.require("type", &diagnostics),
@@ -112,7 +132,7 @@ public enum FaultDecoder {
         let idWasGenerated = id == nil
         let fault = FaultSpec(
             id: id ?? generatedID(typeName), routes: routes, direction: direction, probability: probability, kind: kind,
-            http: http
+            http: http, lifetime: lifetime
         )
         return Decoded(fault: fault, idWasGenerated: idWasGenerated)
     }

@@ -89,6 +89,7 @@ public enum FaultEncoder {
             }
             object["mark"] = .bool(fault.http.mark)
         }
+        if let lifetime = fault.lifetime { object["for"] = duration(lifetime) }
         return .object(object)
     }
 

@@ -37,7 +37,7 @@ final class ControlLoop: EventLoopDelegate {
 
     /// Listener tags have the top bit set; connection tags are connection ids.
     private static let listenerTagBit: UInt64 = 1 << 63
-    /// The timer tag of the schedule runner.
+    /// The timer tag of the schedule runner and of faults applied with `for`.
     private static let scheduleTimerTag: UInt64 = 1 << 62
 
     private let settings: Settings
@@ -80,7 +80,11 @@ final class ControlLoop: EventLoopDelegate {
         armScheduleTimer(loop)
         var addresses = ControlServer.Addresses()
         let control = settings.config.control
-        if let path = control.unixSocket {
+        var socketPath = control.unixSocket
+        if !control.isGiven {
+            socketPath = try defaultSocket()
+        }
+        if let path = socketPath {
             try bindUnixSocket(path, loop)
             addresses.unixSocket = path
             log.info("control.listening", ["address": path, "kind": "unix"])
@@ -99,10 +103,31 @@ final class ControlLoop: EventLoopDelegate {
         return addresses
     }
 
-    /// Sets a timer for the schedule's next deadline (timerfd, so a step lands within a few
-    /// milliseconds of its due time), unless one is set for it already.
+    /// The socket of a config without a `control` section (`ControlConfig.defaultUnixSocket`),
+    /// its directory created 0700; nil, with a warning saying so, when there is none.
+    private func defaultSocket() throws(ControlServerError) -> String? {
+        guard let path = ControlConfig.defaultUnixSocket(
+            effectiveUID: Posix.effectiveUID, runtimeDirectory: Posix.environment("XDG_RUNTIME_DIR"),
+            serviceRuntimeDirectory: Posix.environment("RUNTIME_DIRECTORY")
+        ) else {
+            log.warning("control.off", ["reason": "the config has no control section and XDG_RUNTIME_DIR is not set; add control.unix_socket"])
+            return nil
+        }
+        let directory = String(path.dropLast("/control.sock".count))
+        // 0700 when we create it; an existing one (systemd's RuntimeDirectory) is left as it is.
+        do throws(SystemError) {
+            try FileSystem.makeDirectory(path: directory, mode: 0o700)
+        } catch {
+            throw .socketPath(path: path, reason: "cannot create \(directory): \(error.reason)")
+        }
+        return path
+    }
+
+    /// Sets a timer for the schedule's next deadline or the next fault's expiry (timerfd, so a
+    /// step or an expiry lands within a few milliseconds of its due time), unless one is set for
+    /// it already.
     private func armScheduleTimer(_ loop: EventLoop<ControlLoop>) {
-        guard let deadline = service.scheduleDeadline, deadline != scheduleTimerDeadline else { return }
+        guard let deadline = service.timerDeadline, deadline != scheduleTimerDeadline else { return }
         loop.schedule(at: deadline, tag: Self.scheduleTimerTag)
         scheduleTimerDeadline = deadline
     }
@@ -204,7 +229,7 @@ final class ControlLoop: EventLoopDelegate {
     func loop(_ loop: EventLoop<ControlLoop>, timerFired tag: UInt64) {
         if tag == Self.scheduleTimerTag {
             if let deadline = scheduleTimerDeadline, deadline <= loop.now { scheduleTimerDeadline = nil }
-            service.scheduleTick()
+            service.timerTick()
             armScheduleTimer(loop)
             return
         }

@@ -10,6 +10,25 @@ extension ControlService {
     /// When the schedule next needs the control thread, in monotonic nanoseconds (nil: nothing pending).
     public var scheduleDeadline: UInt64? { schedule?.nextDeadline }
 
+    /// When the control thread's timer must next fire: the schedule's next step or the end of
+    /// the first fault applied with `for`, whichever comes first (nil: nothing pending).
+    public var timerDeadline: UInt64? {
+        [scheduleDeadline, state.nextExpiry].compactMap { $0 }.min()
+    }
+
+    /// What the timer does when it fires: clears the faults whose `for` ran out (one plan for all
+    /// of them), then carries out the schedule's steps due now.
+    public func timerTick() {
+        let now = monotonicClock()
+        if let expiry = state.nextExpiry, expiry <= now {
+            let response = perform(state.expireFaults(now: now))
+            if response.status >= 300 {
+                log.error("fault.expire_failed", ["error": response.jsonBody.map { "\($0)" } ?? ""])
+            }
+        }
+        scheduleTick()
+    }
+
     /// Carries out every step due now (and starts a schedule whose start instant has come).
     public func scheduleTick() {
         guard var machine = schedule else { return }

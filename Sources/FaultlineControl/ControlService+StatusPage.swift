@@ -65,10 +65,10 @@ extension ControlService {
         })
         object["faults"] = .array(state.faults.map { fault in
             var item = JSONObject()
-            item["fault"] = state.faultJSON(fault.spec)
+            item["fault"] = state.faultJSON(fault, now: now)
             item["origin"] = .string(fault.origin.rawValue)
             item["injections"] = .integer(Int64(clamping: traffic.injections[fault.spec.id] ?? 0))
-            item["ends"] = uiEnding(of: fault.spec.id, now: now)
+            item["ends"] = uiEnding(of: fault, now: now)
             return .object(item)
         })
         object["schedule"] = scheduleJSON(withSpec: false)
@@ -119,10 +119,20 @@ extension ControlService {
         return links
     }
 
-    /// When the schedule will clear fault `id`: `{"in_ms", "step", "by": "for"|"clear", "paused"}`
+    /// When the fault ends: `{"in_ms", "step", "by", "paused"}` — `by` `expires` for a fault
+    /// applied with `for` (`step` null), else `for` or `clear` when the schedule will clear it
     /// (time on the schedule's clock, which stands still while paused); null when nothing will.
-    func uiEnding(of id: String, now: UInt64) -> JSONValue {
-        guard let machine = schedule, let entry = machine.pendingClear(of: id), let elapsed = machine.elapsed(now: now) else {
+    func uiEnding(of fault: ManagedFault, now: UInt64) -> JSONValue {
+        if let expiresAt = fault.expiresAt {
+            // Applied through the API with `for`: the fault's own clock, which no pause stops.
+            var ending = JSONObject()
+            ending["in_ms"] = .integer(Int64(clamping: (expiresAt > now ? expiresAt - now : 0) / 1_000_000))
+            ending["step"] = .null
+            ending["by"] = "expires"
+            ending["paused"] = false
+            return .object(ending)
+        }
+        guard let machine = schedule, let entry = machine.pendingClear(of: fault.spec.id), let elapsed = machine.elapsed(now: now) else {
             return .null
         }
         var ending = JSONObject()

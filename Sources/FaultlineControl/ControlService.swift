@@ -122,8 +122,8 @@ public final class ControlService {
             }
         case ["v1", "faults"]:
             switch method {
-            case "GET": return .json(200, state.faultsJSON)
-            case "POST": return perform(state.applyFault(body: request.body))
+            case "GET": return .json(200, state.faultsJSON(now: monotonicClock()))
+            case "POST": return perform(state.applyFault(body: request.body, now: monotonicClock()))
             case "DELETE": return perform(state.clearAllFaults())
             default: return .methodNotAllowed(method, path: request.path, allowed: ["GET", "POST", "DELETE"])
             }
@@ -132,7 +132,7 @@ public final class ControlService {
             switch method {
             case "GET":
                 guard let fault = state.fault(id: id) else { return .notFound("no fault with id \"\(id)\"") }
-                return .json(200, state.faultJSON(fault.spec))
+                return .json(200, state.faultJSON(fault, now: monotonicClock()))
             case "DELETE": return perform(state.clearFault(id: id))
             default: return .methodNotAllowed(method, path: request.path, allowed: ["GET", "DELETE"])
             }
@@ -141,7 +141,7 @@ public final class ControlService {
             return reload()
         case ["v1", "partitions"]:
             switch method {
-            case "POST": return perform(state.applyPartition(body: request.body))
+            case "POST": return perform(state.applyPartition(body: request.body, now: monotonicClock()))
             case "DELETE": return perform(state.healPartitions())
             default: return .methodNotAllowed(method, path: request.path, allowed: ["POST", "DELETE"])
             }
@@ -190,13 +190,13 @@ public final class ControlService {
         ControlEnvironment(
             version: version, uptime: .nanoseconds(Int64(monotonicClock() &- startedAt)),
             workers: dataPlane.workerCount, openConnections: dataPlane.openConnections,
-            schedule: scheduleJSON(withSpec: false)
+            schedule: scheduleJSON(withSpec: false), monotonicNow: monotonicClock()
         )
     }
 
     /// Carries out a transition and brings the metrics and the schedule's bookkeeping up to date.
     func perform(_ outcome: ControlOutcome) -> ControlResponse {
-        let response = state.perform(outcome, on: dataPlane, journal: journal)
+        let response = state.perform(outcome, on: dataPlane, journal: journal, now: monotonicClock())
         if case .change = outcome {
             metrics.update(activeFaults: state.faults.map(\.spec))
             metrics.update(partitionLinksBlocked: state.partitionLinksBlocked)

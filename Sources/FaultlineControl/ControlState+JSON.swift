@@ -40,9 +40,9 @@ extension ControlState {
         ["routes": .array(routes.map(json))]
     }
 
-    /// `{"faults": [...]}`, in apply order.
-    public var faultsJSON: JSONValue {
-        ["faults": .array(faults.map { faultJSON($0.spec) })]
+    /// `{"faults": [...]}`, in apply order, with the time left at `now` on those with `for`.
+    public func faultsJSON(now: UInt64?) -> JSONValue {
+        ["faults": .array(faults.map { faultJSON($0, now: now) })]
     }
 
     /// `GET /v1/status`.
@@ -56,7 +56,7 @@ extension ControlState {
         object["plan_version"] = .integer(Int64(planVersion))
         object["open_connections"] = .integer(Int64(environment.openConnections))
         object["routes"] = .array(routes.map(json))
-        object["faults"] = .array(faults.map { faultJSON($0.spec) })
+        object["faults"] = .array(faults.map { faultJSON($0, now: environment.monotonicNow) })
         object["schedule"] = environment.schedule
         return .object(object)
     }
@@ -70,13 +70,19 @@ public struct ControlEnvironment: Sendable, Hashable {
     public var openConnections: Int
     /// The schedule runner's summary (`{"state": "none"}` without a schedule).
     public var schedule: JSONValue
+    /// Monotonic nanoseconds now, for the time faults with `for` have left (nil: not known).
+    public var monotonicNow: UInt64?
 
-    public init(version: String, uptime: Duration, workers: Int, openConnections: Int, schedule: JSONValue = ["state": "none"]) {
+    public init(
+        version: String, uptime: Duration, workers: Int, openConnections: Int, schedule: JSONValue = ["state": "none"],
+        monotonicNow: UInt64? = nil
+    ) {
         self.version = version
         self.uptime = uptime
         self.workers = workers
         self.openConnections = openConnections
         self.schedule = schedule
+        self.monotonicNow = monotonicNow
     }
 }
 

@@ -12,7 +12,8 @@ extension ControlState {
     /// Applies a partition given in shorthand: the body of a `partition` fault, with `type`
     /// optional (`{"groups": [["n1"], ["n2", "n3"]]}`, `{"kind": "isolate", "node": "n1"}`, …).
     /// Answers 201 with the fault as stored, its generator's resolution in `resolved`.
-    public func applyPartition(body: [UInt8]) -> ControlOutcome {
+    /// - Parameter now: monotonic nanoseconds, from which a `for` counts.
+    public func applyPartition(body: [UInt8], now: UInt64 = 0) -> ControlOutcome {
         let value: JSONValue
         switch ControlBody.parse(body, invalidCode: "invalid_fault") {
         case .success(let parsed): value = parsed
@@ -30,7 +31,7 @@ extension ControlState {
         } else {
             object["type"] = "partition"
         }
-        return applyFault(.object(object))
+        return applyFault(.object(object), now: now)
     }
 
     /// Heals every partition (`DELETE /v1/partitions`): 200 `{"healed": [ids]}`, journaling
@@ -91,6 +92,19 @@ extension ControlState {
 
     /// A fault as the API shows it: what `FaultEncoder` writes (the config file's shape), plus,
     /// for a partition given by a generator, `resolved`: the group sets it was resolved to.
+    /// An active fault as the API shows it: `faultJSON(_:)` plus, for one applied with `for`,
+    /// `expires_in_ms` — the time left at `now` (monotonic nanoseconds; nil: just applied, the
+    /// whole `for`).
+    public func faultJSON(_ fault: ManagedFault, now: UInt64?) -> JSONValue {
+        let encoded = faultJSON(fault.spec)
+        guard let expiresAt = fault.expiresAt, case .object(var object) = encoded else { return encoded }
+        let left = now.map { expiresAt > $0 ? expiresAt - $0 : 0 } ?? fault.spec.lifetime?.nanosecondsClamped ?? 0
+        object["expires_in_ms"] = .integer(Int64(clamping: left / 1_000_000))
+        return .object(object)
+    }
+
+    /// A fault as stored: the config's keys (`FaultEncoder`), and a partition generator's
+    /// resolution under `resolved`.
     public func faultJSON(_ spec: FaultSpec) -> JSONValue {
         let encoded = FaultEncoder.encode(spec)
         guard case .partition(let partition) = spec.kind, case .generator = partition.rule,

@@ -7,8 +7,11 @@ extension ControlState {
     /// to `self` and written to `journal`. When the data plane refuses the plan, nothing changes
     /// and the answer is 409 `apply_failed` — or 422 `invalid_setting` with the setting's path
     /// when the data plane cannot serve one (a TLS file it cannot read).
+    /// - Parameter now: monotonic nanoseconds, for the time left on faults with `for` in the answer.
     /// - Returns: the answer to send.
-    public mutating func perform(_ outcome: ControlOutcome, on dataPlane: any DataPlane, journal: any EventSink) -> ControlResponse {
+    public mutating func perform(
+        _ outcome: ControlOutcome, on dataPlane: any DataPlane, journal: any EventSink, now: UInt64? = nil
+    ) -> ControlResponse {
         switch outcome {
         case .reply(let response):
             return response
@@ -25,19 +28,21 @@ extension ControlState {
             }
             self = change.proposed.committed(applied: applied)
             for event in change.events { journal.record(event) }
-            return render(change.reply)
+            return render(change.reply, now: now)
         }
     }
 
     /// The answer for a committed change.
-    func render(_ reply: ControlReply) -> ControlResponse {
+    func render(_ reply: ControlReply, now: UInt64? = nil) -> ControlResponse {
         switch reply {
         case .route(let name, let status):
             guard let route = route(named: name) else { return .notFound("no route named \"\(name)\"") }
             return .json(status, json(route))
         case .fault(let id, let status):
             guard let fault = fault(id: id) else { return .notFound("no fault with id \"\(id)\"") }
-            return .json(status, faultJSON(fault.spec))
+            return .json(status, faultJSON(fault, now: now))
+        case .faults(let ids, let status):
+            return .json(status, ["faults": .array(ids.compactMap { fault(id: $0) }.map { faultJSON($0, now: now) })])
         case .noContent:
             return .noContent
         case .cleared(let ids):

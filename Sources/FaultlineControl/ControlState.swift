@@ -24,10 +24,13 @@ public struct ManagedRoute: Sendable, Hashable {
 public struct ManagedFault: Sendable, Hashable {
     public var spec: FaultSpec
     public var origin: ControlOrigin
+    /// For a fault applied with `for`: the monotonic time (nanoseconds) at which it is cleared.
+    public var expiresAt: UInt64?
 
-    public init(spec: FaultSpec, origin: ControlOrigin) {
+    public init(spec: FaultSpec, origin: ControlOrigin, expiresAt: UInt64? = nil) {
         self.spec = spec
         self.origin = origin
+        self.expiresAt = expiresAt
     }
 }
 
@@ -49,8 +52,9 @@ public struct ControlState: Sendable, Hashable {
     public internal(set) var boundAddresses: [String: Endpoint]
     /// Directed route links the partitions of the plan in force block (`FaultPlan.partitionLinksBlocked`).
     public internal(set) var partitionLinksBlocked: Int
-    /// Number used for the next generated fault id.
-    var nextGeneratedFaultNumber: Int
+    /// Per fault type, the number tried first for the next generated id (`latency-1`,
+    /// `latency-2`, `partition-1`); a type not in it starts at 1.
+    var generatedFaultNumbers: [String: Int]
 
     /// The state a config describes, before any plan is in force.
     public init(config: DaemonConfig) {
@@ -60,7 +64,7 @@ public struct ControlState: Sendable, Hashable {
         planVersion = 0
         boundAddresses = [:]
         partitionLinksBlocked = 0
-        nextGeneratedFaultNumber = 1
+        generatedFaultNumbers = [:]
     }
 
     /// The plan this state describes, numbered as the next version.
@@ -128,6 +132,8 @@ public enum ControlReply: Sendable, Hashable {
     case cleared([String])
     /// 200 `{"healed": [ids]}`.
     case healed([String])
+    /// The faults, in this order, as `{"faults": [...]}` with this status (an array applied at once).
+    case faults(ids: [String], status: Int)
     /// 200 `{"reloaded": true, "plan_version": N, "routes": n, "faults": n}`.
     case reloaded
 }

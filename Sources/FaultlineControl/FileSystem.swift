@@ -92,6 +92,11 @@ enum FileSystem {
         if Glibc.unlink(path) != 0 && errno != ENOENT { throw SystemError(errno: errno, call: "unlink") }
     }
 
+    /// Creates a directory with `mode` (the umask applies); an existing directory is fine.
+    static func makeDirectory(path: String, mode: UInt32) throws(SystemError) {
+        if Glibc.mkdir(path, mode_t(mode)) != 0 && errno != EEXIST { throw SystemError(errno: errno, call: "mkdir") }
+    }
+
     /// Sets a file's permission bits.
     static func chmod(path: String, mode: UInt32) throws(SystemError) {
         if Glibc.chmod(path, mode_t(mode)) != 0 { throw SystemError(errno: errno, call: "chmod") }

@@ -298,7 +298,7 @@ extension StatusPage {
               if (item.ends) {
                 left.appendChild(el("b", !item.ends.paused && item.ends.in_ms < 10000 ? "soon" : null,
                                     duration(item.ends.in_ms) + (item.ends.paused ? ", paused" : "")));
-                left.appendChild(el("div", "by", item.ends.by === "for" ? "step " + item.ends.step + "'s for" : "clear at step " + item.ends.step));
+                left.appendChild(el("div", "by", item.ends.by === "expires" ? "its for" : item.ends.by === "for" ? "step " + item.ends.step + "'s for" : "clear at step " + item.ends.step));
               } else {
                 left.appendChild(el("span", "muted", "until cleared"));
               }

@@ -100,10 +100,13 @@ public struct FaultSpec: Sendable, Hashable {
     public var kind: FaultKind
     /// HTTP faults: `match`, `attempts`, `mark` (empty for the others).
     public var http: HTTPFaultRule
+    /// `for`: how long after it is applied the control side clears the fault (faults applied
+    /// through the API only; nil: until cleared). The data path never reads it.
+    public var lifetime: Duration?
 
     public init(
         id: String, routes: RouteSelector = .all, direction: Direction = .both, probability: Double = 1,
-        kind: FaultKind, http: HTTPFaultRule = .none
+        kind: FaultKind, http: HTTPFaultRule = .none, lifetime: Duration? = nil
     ) {
         self.id = id
         self.routes = routes
@@ -111,6 +114,7 @@ public struct FaultSpec: Sendable, Hashable {
         self.probability = probability
         self.kind = kind
         self.http = http
+        self.lifetime = lifetime
     }
 }
 

@@ -42,16 +42,36 @@ public final class DaemonProcess: @unchecked Sendable {
     /// Starts the daemon with `config` (JSON text) and waits until it logs `daemon.started`.
     /// - Throws: `DaemonError` when the binary is missing, it exits, or it does not start within
     ///   `startTimeout` (the log is included).
-    public init(config: String, extraArguments: [String] = [], startTimeout: Duration = .seconds(15)) throws {
+    /// A config without a `control` section gets its default socket in this test's directory
+    /// (`$RUNTIME_DIRECTORY`), never the machine's `/run/faultline`; `environment` adds to or
+    /// overrides the inherited variables, and `launcher` (e.g. `["/usr/bin/setpriv", "--reuid=65534", …]`)
+    /// runs the daemon through another program.
+    public init(
+        config: String, extraArguments: [String] = [], startTimeout: Duration = .seconds(15),
+        environment: [String: String] = [:], launcher: [String] = []
+    ) throws {
         directory = try DaemonProcess.makeTemporaryDirectory()
         configPath = directory + "/faultline.json"
         logPath = directory + "/daemon.log"
         try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+        if !launcher.isEmpty {
+            // The launcher may drop to another user, who must be able to read the config.
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: directory)
+            try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: configPath)
+        }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process = Process()
-        process.executableURL = URL(fileURLWithPath: try DaemonProcess.binaryPath())
-        process.arguments = ["--config", configPath, "--log-format", "json"] + extraArguments
+        let arguments = ["--config", configPath, "--log-format", "json"] + extraArguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = Array(launcher.dropFirst()) + [try DaemonProcess.binaryPath()] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: try DaemonProcess.binaryPath())
+            process.arguments = arguments
+        }
+        process.environment = ProcessInfo.processInfo.environment.merging(["RUNTIME_DIRECTORY": directory]) { _, new in new }
+            .merging(environment) { _, new in new }
         process.standardError = log
         process.standardOutput = log
         process.standardInput = FileHandle.nullDevice

@@ -58,7 +58,7 @@ struct HTTPMatchOptions: ParsableArguments {
 }
 
 extension ApplyCommand {
-    struct Abort: ParsableCommand {
+    struct Abort: FleetCommand {
         static let configuration = CommandConfiguration(abstract: "HTTP: answer requests from the proxy; the upstream never sees them.")
         @Option(help: ArgumentHelp("The status to answer with (200–599).", valueName: "code")) var status: Int
         @Option(help: ArgumentHelp("The answer's body (default empty).", valueName: "text")) var body: String?
@@ -66,6 +66,7 @@ extension ApplyCommand {
         @OptionGroup var match: HTTPMatchOptions
         @OptionGroup var fault: HTTPFaultOptions
         @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
 
         func run() throws {
             var headers = JSONObject()
@@ -79,11 +80,11 @@ extension ApplyCommand {
                 ("status", integer(status)), ("body", string(body)),
                 ("headers", headerOut.isEmpty ? nil : .object(headers)),
             ]
-            try ApplyCommand.post([fault.body(type: "abort", parameters + match.members())], global)
+            try ApplyCommand.post(fault.body(type: "abort", parameters + match.members()), global)
         }
     }
 
-    struct Delay: ParsableCommand {
+    struct Delay: FleetCommand {
         static let configuration = CommandConfiguration(abstract: "HTTP: forward the request, or pass the response on, only after a delay.")
         @Option(help: ArgumentHelp("How long.", valueName: "duration")) var delay: String
         @Option(help: ArgumentHelp("Random spread around delay (default 0s).", valueName: "duration")) var jitter: String?
@@ -91,44 +92,47 @@ extension ApplyCommand {
         @OptionGroup var match: HTTPMatchOptions
         @OptionGroup var fault: HTTPFaultOptions
         @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
 
         func run() throws {
             let parameters: [(String, JSONValue?)] = [("delay", string(delay)), ("jitter", string(jitter)), ("phase", string(phase))]
-            try ApplyCommand.post([fault.body(type: "delay", parameters + match.members())], global)
+            try ApplyCommand.post(fault.body(type: "delay", parameters + match.members()), global)
         }
     }
 
-    struct DropResponse: ParsableCommand {
+    struct DropResponse: FleetCommand {
         static let configuration = CommandConfiguration(
             commandName: "drop-response", abstract: "HTTP: the upstream handles the request; its answer never reaches the client.")
         @Option(help: ArgumentHelp("Then: reset (default), close or hang.", valueName: "what")) var then: String?
         @OptionGroup var match: HTTPMatchOptions
         @OptionGroup var fault: HTTPFaultOptions
         @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
 
         func run() throws {
-            try ApplyCommand.post([fault.body(type: "drop_response", [("then", string(then))] + match.members())], global)
+            try ApplyCommand.post(fault.body(type: "drop_response", [("then", string(then))] + match.members()), global)
         }
     }
 
-    struct Duplicate: ParsableCommand {
+    struct Duplicate: FleetCommand {
         static let configuration = CommandConfiguration(abstract: "HTTP: send each request to the upstream 1 + copies times.")
         @Option(help: ArgumentHelp("Extra copies, 1–10 (default 1).", valueName: "n")) var copies: Int?
         @Option(help: ArgumentHelp("Time between copies (default 0s).", valueName: "duration")) var spacing: String?
         @OptionGroup var match: HTTPMatchOptions
         @OptionGroup var fault: HTTPFaultOptions
         @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
 
         func run() throws {
             let parameters: [(String, JSONValue?)] = [("copies", integer(copies)), ("spacing", string(spacing))]
-            try ApplyCommand.post([fault.body(type: "duplicate", parameters + match.members())], global)
+            try ApplyCommand.post(fault.body(type: "duplicate", parameters + match.members()), global)
         }
     }
 }
 
 /// The envelope of an HTTP fault: id, routes, probability (drawn per request); no direction.
 struct HTTPFaultOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A route the fault applies to; repeat for several (default: every http route, \"*\").", valueName: "name"))
+    @Option(help: ArgumentHelp("A route the fault applies to; repeat for several, or '*' for every http route (required).", valueName: "name"))
     var route: [String] = []
 
     @Option(help: ArgumentHelp("Chance, 0…1, drawn per request, that the fault acts (default 1).", valueName: "p"))
@@ -137,7 +141,14 @@ struct HTTPFaultOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The fault's id (default: generated as <type>-<n>).", valueName: "id"))
     var id: String?
 
+    @Option(name: .customLong("for"), help: ArgumentHelp("Clear the fault by itself this long after it is applied (\"30s\", \"5m\").", valueName: "duration"))
+    var lifetime: String?
+
+    func validate() throws {
+        try FaultOptions(route: route, direction: nil, probability: probability, id: id).validate()
+    }
+
     func body(type: String, _ parameters: [(String, JSONValue?)]) -> JSONValue {
-        FaultOptions(route: route, direction: nil, probability: probability, id: id).body(type: type, parameters)
+        FaultOptions(route: route, direction: nil, probability: probability, id: id, lifetime: lifetime).body(type: type, parameters)
     }
 }

@@ -3,7 +3,7 @@ import FaultlineClient
 import Foundation
 
 /// `faultctl apply TYPE …` or `faultctl apply --file fault.json`.
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: FleetCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply a fault, from flags or from a JSON file.",
@@ -27,39 +27,49 @@ struct ApplyCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    static var appliesFaults: Bool { true }
+
+    /// The fault types, as `faultctl apply` spells them.
+    static var typeNames: [String] { configuration.subcommands.map { $0._commandName } }
+
+    /// The usage error for `faultctl apply WORD` when WORD names no fault type (ArgumentParser
+    /// would only say "Unexpected argument"), nil when it does or the arguments are no such call.
+    static func unknownTypeError(_ arguments: [String]) -> ValidationError? {
+        guard arguments.first == "apply", arguments.count > 1 else { return nil }
+        let word = arguments[1]
+        guard !word.hasPrefix("-"), !typeNames.contains(word) else { return nil }
+        let spelled = word.replacingOccurrences(of: "_", with: "-")
+        let hint = spelled != word && typeNames.contains(spelled) ? " (did you mean \(spelled)?)" : ""
+        return ValidationError("unknown fault type \"\(word)\"\(hint); known types: \(typeNames.joined(separator: ", "))")
+    }
+
     func run() throws {
         guard let file else {
-            throw ValidationError("give a fault type (e.g. faultctl apply latency --delay 100ms) or --file PATH")
+            throw ValidationError("give a fault type (e.g. faultctl apply latency --route db --delay 100ms) or --file PATH")
         }
         let bytes: [UInt8]
         if file == "-" {
             bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
         } else {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-            bytes = Array(data)
+            bytes = try Output.readFile(file, option: "--file")
         }
         let value: JSONValue
         switch JSONParser.parse(bytes: bytes) {
         case .success(let parsed): value = parsed
         case .failure(let error): throw ValidationError("\(file): not JSON: \(error)")
         }
-        try ApplyCommand.post(value.arrayValue ?? [value], global)
+        try ApplyCommand.post(value, global)
     }
 
-    /// Posts each fault in order (stopping at the first the daemon rejects) and prints what it
-    /// stored: the answers as JSON lines, or one faults table.
-    static func post(_ faults: [JSONValue], _ global: GlobalOptions) throws {
-        let client = try global.client()
-        var stored: [JSONValue] = []
-        for fault in faults {
-            let response = try client.send("POST", "/v1/faults", body: fault)
-            if global.json {
-                Output.raw(response.text)
-            } else {
-                stored.append(try response.json())
-            }
-        }
-        if !global.json { Output.write(Output.faultsTable(stored)) }
+    /// Posts a fault object, or an array of them as one change (the daemon applies all or none),
+    /// and prints what it stored: its JSON answer unchanged, or a faults table.
+    static func post(_ fault: JSONValue, _ global: GlobalOptions) throws {
+        let response = try global.client().send("POST", "/v1/faults", body: fault)
+        let answer = try response.json()
+        let stored = answer.objectValue?["faults"]?.arrayValue ?? [answer]
+        Fleet.appliedIDs += stored.compactMap { $0.objectValue?["id"]?.stringValue }
+        if global.json { return Output.raw(response.text) }
+        Output.write(Output.faultsTable(stored))
     }
 
     struct Latency: ApplyFaultCommand {
@@ -182,12 +192,13 @@ struct ApplyCommand: ParsableCommand {
 
     /// A partition applied as a fault (`POST /v1/faults`), on every daemon; `faultctl partition`
     /// uses the shorthand endpoint.
-    struct Partition: ParsableCommand {
+    struct Partition: FleetCommand {
         static let configuration = CommandConfiguration(
             abstract: "Partition nodes (as a fault): faultctl apply partition n1 / n2,n3"
         )
         @OptionGroup var partition: PartitionOptions
         @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
 
         func run() throws {
             var object = JSONObject()
@@ -196,7 +207,7 @@ struct ApplyCommand: ParsableCommand {
             for member in partition.body().objectValue?.members ?? [] where member.key != "id" {
                 object[member.key] = member.value
             }
-            try ApplyCommand.post([.object(object)], global)
+            try ApplyCommand.post(.object(object), global)
         }
     }
 }

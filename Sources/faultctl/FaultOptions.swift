@@ -6,7 +6,7 @@ import FaultlineClient
 /// Values go to the daemon as given: it validates them with the config's decoder and answers
 /// 422 naming the parameter (exit 1), so faultctl and the config file accept exactly the same.
 struct FaultOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A route the fault applies to; repeat for several (default: every route, \"*\").", valueName: "name"))
+    @Option(help: ArgumentHelp("A route the fault applies to; repeat for several, or '*' for every route (required).", valueName: "name"))
     var route: [String] = []
 
     @Option(help: ArgumentHelp("upstream (client→service), downstream (service→client) or both (default).", valueName: "direction"))
@@ -18,13 +18,25 @@ struct FaultOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The fault's id (default: generated as <type>-<n>).", valueName: "id"))
     var id: String?
 
+    @Option(name: .customLong("for"), help: ArgumentHelp("Clear the fault by itself this long after it is applied (\"30s\", \"5m\").", valueName: "duration"))
+    var lifetime: String?
+
     init() {}
 
-    init(route: [String], direction: String?, probability: Double?, id: String?) {
+    init(route: [String], direction: String?, probability: Double?, id: String?, lifetime: String? = nil) {
         self.route = route
         self.direction = direction
         self.probability = probability
         self.id = id
+        self.lifetime = lifetime
+    }
+
+    /// A fault applied to every route by mistake is the worst kind of surprise: `--route` must be
+    /// given, `'*'` when every route is meant.
+    func validate() throws {
+        if route.isEmpty {
+            throw ValidationError("give --route NAME (repeat it for several routes), or --route '*' for every route")
+        }
     }
 
     /// The fault object: `id`, `type`, `route`, `direction`, `probability`, then `parameters`
@@ -41,12 +53,13 @@ struct FaultOptions: ParsableArguments {
         if let direction { object["direction"] = .string(direction) }
         if let probability { object["probability"] = .double(probability) }
         for (key, value) in parameters { object[key] = value }
+        if let lifetime { object["for"] = .string(lifetime) }
         return .object(object)
     }
 }
 
 /// A fault type's subcommand of `faultctl apply`: builds the fault object and posts it.
-protocol ApplyFaultCommand: ParsableCommand {
+protocol ApplyFaultCommand: FleetCommand {
     var fault: FaultOptions { get }
     var global: GlobalOptions { get }
     /// The fault object to post.
@@ -54,8 +67,10 @@ protocol ApplyFaultCommand: ParsableCommand {
 }
 
 extension ApplyFaultCommand {
+    static var appliesFaults: Bool { true }
+
     func run() throws {
-        try ApplyCommand.post([body()], global)
+        try ApplyCommand.post(body(), global)
     }
 }
 

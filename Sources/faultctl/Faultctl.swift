@@ -10,10 +10,17 @@ struct Faultctl: ParsableCommand {
         abstract: "Control a running faultlined: routes, faults, partitions, journal, metrics, reports, the status page.",
         discussion: """
             The daemon is reached on its Unix socket (--socket, else $FAULTLINE_SOCKET, else \
-            /run/faultline/control.sock) or on its TCP listener (--url http://HOST:PORT, with \
-            --token or --token-file when the listener requires a bearer token).
+            /run/faultline/control.sock as root, $XDG_RUNTIME_DIR/faultline/control.sock \
+            otherwise) or on its TCP listener (--url http://HOST:PORT, with --token or \
+            --token-file when the listener requires a bearer token).
 
-            Options of every command, before or after its name: --socket PATH, --url URL, \
+            --fleet FILE runs apply, clear, partition, heal, status, faults or journal on every \
+            daemon of a JSON list ([{"name": "n1", "socket": PATH}, {"name": "n2", "url": URL, \
+            "token_file": PATH}]), each output line prefixed with the daemon's name; a refused \
+            apply is rolled back (cleared) on the daemons that took it. journal --merge merges \
+            the journals by time.
+
+            Options of every command, before or after its name: --socket PATH, --url URL, --fleet FILE, \
             --token TOKEN, --token-file PATH, --request-timeout DURATION (default 10s), and \
             --json to print the daemon's JSON answer unchanged instead of a table.
 
@@ -49,11 +56,17 @@ struct Faultctl: ParsableCommand {
     static func main() {
         var command: any ParsableCommand
         do {
-            command = try parseAsRoot(hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+            let arguments = hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+            if let unknownType = ApplyCommand.unknownTypeError(arguments) { throw unknownType }
+            command = try parseAsRoot(arguments)
         } catch {
             exitForParseError(error)
         }
         do {
+            if let fleetCommand = command as? any FleetCommand, let path = fleetCommand.global.fleet,
+               !((command as? JournalCommand)?.merge ?? false) {
+                Glibc.exit(try Fleet.load(path, timeout: fleetCommand.global.timeout).run(fleetCommand))
+            }
             try command.run()
         } catch let error as FaultlineClientError {
             Glibc.exit(report(error))
@@ -70,7 +83,7 @@ struct Faultctl: ParsableCommand {
     /// where ArgumentParser looks for them (`faultctl status --json`).
     static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
         let flags: Set<String> = ["--json"]
-        let options: Set<String> = ["--socket", "--url", "--token", "--token-file", "--request-timeout"]
+        let options: Set<String> = ["--socket", "--url", "--token", "--token-file", "--request-timeout", "--fleet"]
         var hoisted: [String] = []
         var index = 0
         while index < arguments.count {

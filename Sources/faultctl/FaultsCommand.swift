@@ -2,7 +2,7 @@ import ArgumentParser
 import FaultlineClient
 
 /// `faultctl faults [ID]`: the active faults, or one.
-struct FaultsCommand: ParsableCommand {
+struct FaultsCommand: FleetCommand {
     static let configuration = CommandConfiguration(commandName: "faults", abstract: "List the active faults, or show one.")
 
     @Argument(help: "Show only this fault.") var id: String?
@@ -21,7 +21,7 @@ struct FaultsCommand: ParsableCommand {
 }
 
 /// `faultctl clear ID…` or `faultctl clear --all`.
-struct ClearCommand: ParsableCommand {
+struct ClearCommand: FleetCommand {
     static let configuration = CommandConfiguration(commandName: "clear", abstract: "Clear faults by id, or all of them.")
 
     @Argument(help: "Ids of the faults to clear.") var ids: [String] = []

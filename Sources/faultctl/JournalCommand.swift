@@ -3,13 +3,15 @@ import FaultlineClient
 import Glibc
 
 /// `faultctl journal [--since N] [--follow]`.
-struct JournalCommand: ParsableCommand {
+struct JournalCommand: FleetCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal", abstract: "Show journal events; --follow keeps polling for new ones."
     )
 
-    @Option(help: ArgumentHelp("Only events with a sequence number above this.", valueName: "seq"))
-    var since: UInt64 = 0
+    // Unconditional, so `--since -1` reaches `validate` (and gets a message about sequence
+    // numbers) instead of being taken for an option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Only events with a sequence number above this (0 or more).", valueName: "seq"))
+    var since: String = "0"
 
     @Flag(help: "Keep printing new events as they come (polls; stop with Ctrl-C).")
     var follow = false
@@ -17,18 +19,29 @@ struct JournalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Polling interval for --follow.", valueName: "duration"))
     var interval = "500ms"
 
+    @Flag(help: "With --fleet: one list of every daemon's events, merged by time, each with its daemon's name.")
+    var merge = false
+
     @OptionGroup var global: GlobalOptions
 
+    /// `--since` as a number (checked by `validate`).
+    var sinceSequence: UInt64 { UInt64(since) ?? 0 }
+
     func validate() throws {
+        if global.fleet != nil && follow { throw ValidationError("--follow follows one daemon; with --fleet, run journal --merge --since N again") }
+        guard UInt64(since) != nil else {
+            throw ValidationError("--since: \"\(since)\" is not a sequence number; give 0 or more (the seq of the last event already seen)")
+        }
         guard case .success(let value) = DurationParser.parse(interval), value > .zero else {
             throw ValidationError("--interval: \"\(interval)\" is not a positive duration")
         }
     }
 
     func run() throws {
+        if merge { return try runMerged() }
         let client = try global.client()
         let pause = (try? DurationParser.parse(interval).get()) ?? .milliseconds(500)
-        var last = since
+        var last = sinceSequence
         var headerPrinted = false
         while true {
             let response = try client.send("GET", "/v1/journal?since=\(last)")
@@ -50,6 +63,23 @@ struct JournalCommand: ParsableCommand {
             let (seconds, attoseconds) = pause.components
             usleep(UInt32(clamping: seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
         }
+    }
+
+    /// `--fleet FILE --merge`: a DAEMON column (or, with --json, a `daemon` member first).
+    private func runMerged() throws {
+        guard let path = global.fleet else { throw ValidationError("--merge merges the journals of a fleet: give --fleet FILE") }
+        if follow { throw ValidationError("--merge does not --follow yet; run it again with --since") }
+        let merged = try Fleet.load(path, timeout: global.timeout).mergedJournal(since: sinceSequence)
+        if global.json {
+            for (daemon, entry) in merged {
+                Output.line(#"{"daemon":"# + JSONWriter.render(.string(daemon)) + "," + entry.raw.dropFirst())
+            }
+            return
+        }
+        Output.write(Output.table(
+            ["DAEMON", "SEQ", "TIME", "EVENT", "DETAILS"],
+            merged.map { [$0.daemon, "\($0.entry.seq)", $0.entry.timestamp, $0.entry.event, JournalCommand.details($0.entry)] }
+        ))
     }
 
     /// The event's other members as `key=value`.

@@ -1,3 +1,4 @@
+import ArgumentParser
 import FaultlineClient
 import Glibc
 
@@ -8,10 +9,22 @@ enum Output {
         write(text + "\n")
     }
 
+    /// Put before every line written while a command fans out to a fleet (`n1: `). faultctl is
+    /// one thread, so a plain static is enough.
+    nonisolated(unsafe) static var prefix = ""
+
     /// Writes `text` to stdout as is, unbuffered (so journal --follow into a pipe shows each
     /// event at once).
     static func write(_ text: String) {
-        writeAll(STDOUT_FILENO, text)
+        writeAll(STDOUT_FILENO, prefixed(text))
+    }
+
+    /// `text` with `prefix` before each of its lines.
+    private static func prefixed(_ text: String) -> String {
+        guard !prefix.isEmpty, !text.isEmpty else { return text }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let body = lines.last == "" ? lines.dropLast() : lines[...]
+        return body.map { prefix + $0 }.joined(separator: "\n") + (lines.last == "" ? "\n" : "")
     }
 
     /// Writes a body that already ends with a newline (the daemon's JSON) unchanged; adds one
@@ -22,7 +35,7 @@ enum Output {
 
     /// Writes `text` and a newline to stderr.
     static func error(_ text: String) {
-        writeAll(STDERR_FILENO, text.hasSuffix("\n") ? text : text + "\n")
+        writeAll(STDERR_FILENO, prefixed(text.hasSuffix("\n") ? text : text + "\n"))
     }
 
     private static func writeAll(_ fd: Int32, _ text: String) {
@@ -35,6 +48,29 @@ enum Output {
                 return  // a closed pipe (faultctl … | head): nothing more to say
             }
             offset += written
+        }
+    }
+
+    /// The bytes of the file at `path`.
+    /// - Throws: `ValidationError` saying why it cannot be read (`--file: cannot read x.json: No
+    ///   such file or directory`).
+    static func readFile(_ path: String, option: String) throws -> [UInt8] {
+        func failure() -> ValidationError {
+            ValidationError("\(option): cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw failure() }
+        defer { Glibc.close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure()  // EISDIR for a directory
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[..<count]
         }
     }
 
@@ -74,8 +110,12 @@ enum Output {
 
     /// The faults table: id, type, route, direction, probability, then the type's parameters as
     /// `key=value`.
+    ///
+    /// When a fault was applied with `for`, a `LEFT` column after `PROBABILITY` shows the time it
+    /// has left (`-` for the others).
     static func faultsTable(_ faults: [JSONValue]) -> String {
-        let common: Set<String> = ["id", "type", "route", "direction", "probability"]
+        let common: Set<String> = ["id", "type", "route", "direction", "probability", "expires_in_ms"]
+        let showsLeft = faults.contains { $0.objectValue?["expires_in_ms"] != nil }
         let rows = faults.map { fault -> [String] in
             let object = fault.objectValue ?? JSONObject()
             let route: String
@@ -104,12 +144,24 @@ enum Output {
                 }
                 return "\(member.key)=\(cell(member.value))"
             }
-            return [
-                cell(object["id"]), cell(object["type"]), route, cell(object["direction"]), cell(object["probability"]),
-                parameters.joined(separator: " "),
-            ]
+            var row = [cell(object["id"]), cell(object["type"]), route, cell(object["direction"]), cell(object["probability"])]
+            if showsLeft {
+                row.append(object["expires_in_ms"]?.doubleValue.map { timeLeft(milliseconds: $0) } ?? "-")
+            }
+            return row + [parameters.joined(separator: " ")]
         }
-        return table(["ID", "TYPE", "ROUTE", "DIRECTION", "PROBABILITY", "PARAMETERS"], rows)
+        let header = ["ID", "TYPE", "ROUTE", "DIRECTION", "PROBABILITY"] + (showsLeft ? ["LEFT"] : []) + ["PARAMETERS"]
+        return table(header, rows)
+    }
+
+    /// A time left as `29.5s`, `4m10s`: tenths of a second under a minute, whole seconds above.
+    static func timeLeft(milliseconds: Double) -> String {
+        let total = max(0, Int64(milliseconds))
+        if total < 60_000 { return "\(total / 1000).\(total % 1000 / 100)s" }
+        let seconds = total / 1000
+        let hours = seconds / 3600
+        let minutes = seconds % 3600 / 60
+        return (hours > 0 ? "\(hours)h" : "") + "\(minutes)m\(seconds % 60)s"
     }
 
     /// A `match` object in one cell: `POST,PUT /pay prefix:/v1/ hdr:x-tenant=a`.

@@ -32,6 +32,9 @@ struct PartitionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The partition's id (default: generated).", valueName: "id"))
     var id: String?
 
+    @Option(name: .customLong("for"), help: ArgumentHelp("Heal it by itself this long after it is applied (\"30s\").", valueName: "duration"))
+    var lifetime: String?
+
     /// The groups parsed from the arguments: the words joined, cut at `/`, names at commas and
     /// spaces (`n1/n2,n3` and `n1 / n2 n3` mean the same).
     var parsedGroups: [[String]] {
@@ -82,12 +85,13 @@ struct PartitionOptions: ParsableArguments {
         }
         if let mode { object["mode"] = .string(mode) }
         if oneWay { object["one_way"] = true }
+        if let lifetime { object["for"] = .string(lifetime) }
         return .object(object)
     }
 }
 
 /// `faultctl partition n1 / n2,n3`: `POST /v1/partitions`.
-struct PartitionCommand: ParsableCommand {
+struct PartitionCommand: FleetCommand {
     static let configuration = CommandConfiguration(
         commandName: "partition",
         abstract: "Partition nodes: block every route between different groups.",
@@ -104,17 +108,19 @@ struct PartitionCommand: ParsableCommand {
 
     @OptionGroup var partition: PartitionOptions
     @OptionGroup var global: GlobalOptions
+    static var appliesFaults: Bool { true }
 
     func run() throws {
         let response = try global.client().send("POST", "/v1/partitions", body: partition.body())
-        if global.json { return Output.raw(response.text) }
         let answer = try response.json()
+        if let id = answer.objectValue?["id"]?.stringValue { Fleet.appliedIDs.append(id) }
+        if global.json { return Output.raw(response.text) }
         Output.write(answer.objectValue?["type"] != nil ? Output.faultsTable([answer]) : Output.keyValues(answer))
     }
 }
 
 /// `faultctl heal`: `DELETE /v1/partitions`.
-struct HealCommand: ParsableCommand {
+struct HealCommand: FleetCommand {
     static let configuration = CommandConfiguration(commandName: "heal", abstract: "Heal every partition.")
 
     @OptionGroup var global: GlobalOptions

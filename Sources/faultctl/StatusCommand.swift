@@ -2,7 +2,7 @@ import ArgumentParser
 import FaultlineClient
 
 /// `faultctl status`: the daemon's summary, routes and faults.
-struct StatusCommand: ParsableCommand {
+struct StatusCommand: FleetCommand {
     static let configuration = CommandConfiguration(
         commandName: "status", abstract: "Show version, uptime, workers, seed, routes and active faults."
     )

@@ -17,7 +17,7 @@ import Testing
         (config(#""workers": -1"#), ["workers: must be between 0 and 256, got -1"]),
         (config(#""workers": null"#), ["workers: expected an integer, got null"]),
         (config(#""seed": -1"#), ["seed: must be between 0 and 18446744073709551615, got -1"]),
-        (config(#""seed": 18446744073709551616"#), ["seed: expected an integer, got number"]),
+        (config(#""seed": 18446744073709551616"#), ["seed: out of range: must be between 0 and 18446744073709551615, got 1.8446744073709552e+19"]),
         (config(#""seed": true"#), ["seed: expected an integer, got boolean"]),
         (config(#""journal": """#), ["journal: must not be empty"]),
         (config(#""journal": 5"#), ["journal: expected a string, got integer"]),

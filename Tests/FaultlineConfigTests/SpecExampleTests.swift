@@ -61,7 +61,8 @@ let specExample = #"""
             version: 1, seed: 42, workers: 0,
             control: ControlConfig(
                 unixSocket: "/run/faultline/control.sock",
-                httpListen: Endpoint(address: .v4(127, 0, 0, 1), port: 8474), tokenFile: nil, allowedUIDs: []
+                httpListen: Endpoint(address: .v4(127, 0, 0, 1), port: 8474), tokenFile: nil, allowedUIDs: [],
+                isGiven: true
             ),
             metricsListen: nil, journal: "/var/lib/faultline/journal.jsonl",
             limits: Limits(
@@ -135,7 +136,7 @@ let specExample = #"""
         #expect(config.workers == 256)
         #expect(config.control == ControlConfig(
             unixSocket: "/tmp/c.sock", httpListen: Endpoint(parsing: "0.0.0.0:8474"), tokenFile: "/etc/tok",
-            allowedUIDs: [0, 1000, UInt32.max]
+            allowedUIDs: [0, 1000, UInt32.max], isGiven: true
         ))
         #expect(config.metricsListen == Endpoint(parsing: "[::]:9100"))
         #expect(config.journal == nil)

@@ -41,8 +41,11 @@ import Testing
         _ = state.perform(state.applyFault(body: body(#"{"id": "stall-1", "type": "stall"}"#)), on: plane, journal: sink)
         let response = state.perform(state.applyFault(body: body(#"{"type": "stall"}"#)), on: plane, journal: sink)
         #expect(response.json.objectValue?["id"] == "stall-2")
+        // Counted per type: the first blackhole is blackhole-1 whatever came before.
         let next = state.perform(state.applyFault(body: body(#"{"type": "blackhole"}"#)), on: plane, journal: sink)
-        #expect(next.json.objectValue?["id"] == "blackhole-3")
+        #expect(next.json.objectValue?["id"] == "blackhole-1")
+        let third = state.perform(state.applyFault(body: body(#"{"type": "stall"}"#)), on: plane, journal: sink)
+        #expect(third.json.objectValue?["id"] == "stall-3")
     }
 
     @Test func aRefusedPlanChangesNothing() {

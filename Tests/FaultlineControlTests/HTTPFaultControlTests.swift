@@ -51,9 +51,9 @@ import Testing
             (#"{"type": "delay", "route": "h", "delay": "200ms"}"#,
              #"{"id":"delay-1","type":"delay","route":"h","probability":1.0,"delay":"200ms","jitter":"0s","phase":"request","mark":false}"#),
             (#"{"type": "drop_response", "route": "h"}"#,
-             #"{"id":"drop_response-2","type":"drop_response","route":"h","probability":1.0,"then":"reset","mark":false}"#),
+             #"{"id":"drop_response-1","type":"drop_response","route":"h","probability":1.0,"then":"reset","mark":false}"#),
             (#"{"type": "duplicate"}"#,
-             #"{"id":"duplicate-3","type":"duplicate","route":"*","probability":1.0,"copies":1,"spacing":"0s","mark":false}"#),
+             #"{"id":"duplicate-1","type":"duplicate","route":"*","probability":1.0,"copies":1,"spacing":"0s","mark":false}"#),
         ]
         for (body, stored) in expected {
             let response = harness.call("POST", "/v1/faults", body)

@@ -87,7 +87,7 @@ final class FaultctlTests: XCTestCase {
             route: "echo", delay: .milliseconds(100), jitter: .milliseconds(10), direction: .downstream, probability: 0.5, id: "slow"
         ))
 
-        let bandwidth = try faultctl("apply", "bandwidth", "--bytes-per-second", "1000", "--json")
+        let bandwidth = try faultctl("apply", "bandwidth", "--route", "*", "--bytes-per-second", "1000", "--json")
         XCTAssertEqual(bandwidth.status, 0, bandwidth.stderr)
         XCTAssertEqual(
             bandwidth.stdout,
@@ -125,11 +125,19 @@ final class FaultctlTests: XCTestCase {
             .write(toFile: path, atomically: true, encoding: .utf8)
         let run = try faultctl("apply", "--file", path, "--json")
         XCTAssertEqual(run.status, 0, run.stderr)
+        // One POST of the whole array: one answer.
         XCTAssertEqual(run.stdout, """
-            {"id":"a","type":"stall","route":"echo","direction":"both","probability":1.0}
-            {"id":"reset-1","type":"reset","route":"*","direction":"both","probability":1.0,"after":"0s","after_bytes":10}
+            {"faults":[{"id":"a","type":"stall","route":"echo","direction":"both","probability":1.0},{"id":"reset-1","type":"reset","route":"*","direction":"both","probability":1.0,"after":"0s","after_bytes":10}]}
 
             """)
+        XCTAssertEqual(try client.faults().map(\.id), ["a", "reset-1"])
+
+        // All or nothing: the first element is fine, the second is not; neither is applied.
+        try #"[{"id":"b","type":"stall","route":"echo"},{"type":"latency","route":"echo","delay":"20x"}]"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let refused = try faultctl("apply", "--file", path)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.stderr, "faultctl: invalid_fault: \"20x\" is not a duration (at [1].delay)\n")
         XCTAssertEqual(try client.faults().map(\.id), ["a", "reset-1"])
 
         try "{not json".write(toFile: path, atomically: true, encoding: .utf8)
@@ -170,8 +178,8 @@ final class FaultctlTests: XCTestCase {
             faultctl: invalid_fault: "20x" is not a duration (at delay)
 
             """)
-        XCTAssertEqual(try faultctl("apply", "stall", "--id", "dup").status, 0)
-        let duplicate = try faultctl("apply", "blackhole", "--id", "dup")
+        XCTAssertEqual(try faultctl("apply", "stall", "--route", "echo", "--id", "dup").status, 0)
+        let duplicate = try faultctl("apply", "blackhole", "--route", "echo", "--id", "dup")
         XCTAssertEqual(duplicate.status, 1)
         XCTAssertEqual(duplicate.stderr, "faultctl: fault_exists: a fault with id \"dup\" is already active (at id)\n")
         let unknownRoute = try faultctl("routes", "disable", "nope")
@@ -187,7 +195,7 @@ final class FaultctlTests: XCTestCase {
             (["clear", "x", "--all"], "Error: give fault ids or --all, not both\n"),
             (["frobnicate"], "Error: Unexpected argument 'frobnicate'\n"),
             (["partition"], "Error: give groups (n1 / n2,n3) or one of --isolate NODE, --random-halves, --random-node, --bridge, --ring\n"),
-            (["apply", "bandwidth", "--bytes-per-second", "fast"], "Error: The value 'fast' is invalid for '--bytes-per-second <n>'\n"),
+            (["apply", "bandwidth", "--route", "*", "--bytes-per-second", "fast"], "Error: The value 'fast' is invalid for '--bytes-per-second <n>'\n"),
             (["status", "--url", "ftp://x"], "faultctl: invalid_request: unsupported URL scheme \"ftp\" in ftp://x (only http)\n"),
         ]
         for (arguments, firstLine) in cases {
@@ -312,8 +320,11 @@ struct FaultctlRun {
 
     /// Runs faultctl with `arguments`, killing it (by pid) if it has not exited within `timeout`.
     /// Output goes to files, so a large answer cannot block the child on a full pipe.
-    init(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(15)) throws {
-        let process = FaultctlProcess.make(try faultctlPath(), arguments, environment: environment)
+    /// - Parameter launcher: a program (and its arguments) that runs faultctl, e.g. setpriv.
+    init(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(15), launcher: [String] = []) throws {
+        let process = launcher.isEmpty
+            ? FaultctlProcess.make(try faultctlPath(), arguments, environment: environment)
+            : FaultctlProcess.make(launcher[0], Array(launcher.dropFirst()) + [try faultctlPath()] + arguments, environment: environment)
         let files = try OutputFiles()
         process.standardOutput = files.stdout
         process.standardError = files.stderr
