@@ -259,7 +259,8 @@ final class ReportTests: HTTPRouteTestCase {
         let report = try client(daemon).report(route: "web")
         XCTAssertEqual(report.breaker.verdict, .opened, "\(report.breaker)")
         XCTAssertGreaterThan(report.breaker.longestPauseMilliseconds, 450)
-        XCTAssertLessThan(report.breaker.longestPauseMilliseconds, 1500)
+        // The breaker holds 0.6 s; a loaded machine (2 shared cores) stretched one pause to 1.7 s.
+        XCTAssertLessThan(report.breaker.longestPauseMilliseconds, 3000)
     }
 
     /// tcp: a client reconnecting in a tight loop to a route that refuses: every attempt is
