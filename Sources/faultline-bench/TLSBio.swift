@@ -84,20 +84,30 @@ enum TLSBio {
         printTable(rows)
         if let base = variants.first, base == .memoryBIO, variants.count > 1 {
             printLine("")
-            printLine("memory-bio relative to (median against median; wall-clock / per CPU-second):")
+            printLine("memory-bio relative to the others: median against median (wall-clock / per CPU-second), then the")
+            printLine("per-CPU-second ratio within each round (variants run back to back, so drift hits them alike): median [range]")
             for other in variants.dropFirst() {
                 var parts: [String] = []
                 if let a = throughput[base], let b = throughput[other] {
                     parts.append("throughput " + signedPercent(median(a.map(\.mebibytesPerSecond)), median(b.map(\.mebibytesPerSecond)))
-                                 + " / " + signedPercent(median(a.map(\.mebibytesPerCPUSecond)), median(b.map(\.mebibytesPerCPUSecond))))
+                                 + " / " + signedPercent(median(a.map(\.mebibytesPerCPUSecond)), median(b.map(\.mebibytesPerCPUSecond)))
+                                 + ", per round " + pairedRatios(a.map(\.mebibytesPerCPUSecond), b.map(\.mebibytesPerCPUSecond)))
                 }
                 if let a = handshakeRuns[base], let b = handshakeRuns[other] {
                     parts.append("handshakes " + signedPercent(median(a.map(\.perSecond)), median(b.map(\.perSecond)))
-                                 + " / " + signedPercent(median(a.map(\.perCPUSecond)), median(b.map(\.perCPUSecond))))
+                                 + " / " + signedPercent(median(a.map(\.perCPUSecond)), median(b.map(\.perCPUSecond)))
+                                 + ", per round " + pairedRatios(a.map(\.perCPUSecond), b.map(\.perCPUSecond)))
                 }
-                printLine("  \(other.rawValue): " + parts.joined(separator: ", "))
+                printLine("  vs \(other.rawValue): " + parts.joined(separator: "; "))
             }
         }
+    }
+
+    /// Round i of `a` against round i of `b`: "+1.2% [-3.0% … +5.1%]".
+    private static func pairedRatios(_ a: [Double], _ b: [Double]) -> String {
+        let ratios = zip(a, b).map { $0 / $1 }
+        guard let low = ratios.min(), let high = ratios.max() else { return "-" }
+        return signedPercent(median(ratios), 1) + " [" + signedPercent(low, 1) + " … " + signedPercent(high, 1) + "]"
     }
 
     /// `(a - b) / b` as "+1.2%".
