@@ -60,8 +60,9 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Load generator used by Scripts/bench (ping-pong latency, many-connection rate, idle conns).
-        .executableTarget(name: "faultline-bench", dependencies: ["FaultlineSystem"], swiftSettings: strict),
+        // Load generator used by Scripts/bench (ping-pong latency, many-connection rate, idle conns),
+        // and Scripts/bench-tls-bio's memory-BIO vs SSL_set_fd measurement (FaultlineTLS).
+        .executableTarget(name: "faultline-bench", dependencies: ["FaultlineSystem", "FaultlineTLS"], swiftSettings: strict),
 
         .target(
             name: "FaultlineTestSupport",

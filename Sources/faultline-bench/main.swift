@@ -11,8 +11,11 @@ let usage = """
       rps           --target H:P [--conns 64] [--size 64] [--duration 5] [--warmup 0.5] [--threads 2]
       idle          --target H:P --pid PID [--conns 9900] [--hold-seconds 2] [--settle-seconds 1]
       sink          --target H:P [--bytes 100000000] [--skip-fraction 0.1]
+      tls-bio       [--bytes 268435456] [--handshakes 2000] [--runs 3] [--write-size 65536]
+                    [--transport tcp|unix] [--only memory-bio,set-fd,set-fd+read-ahead]
+                    TLS 1.3 over memory BIOs vs SSL_set_fd, one thread; prints a table
 
-    Results are one line of JSON on stdout; latencies in microseconds, rates in MB/s (10^6 B/s).
+    Results are one line of JSON on stdout (tls-bio: a table); latencies in microseconds, rates in MB/s (10^6 B/s).
     """
 
 let argv = CommandLine.arguments
@@ -29,6 +32,7 @@ do {
     case "rps": try RequestRate.run(&arguments)
     case "idle": try IdleConnections.run(&arguments)
     case "sink": try Sink.run(&arguments)
+    case "tls-bio": try TLSBio.run(&arguments)
     default:
         printError("faultline-bench: unknown command \(argv[1])\n\(usage)")
         exit(64)
