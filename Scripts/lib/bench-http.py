@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""HTTP helpers for Scripts/bench (the http7 and idle-http tests). Standard library only.
+"""HTTP helpers for Scripts/bench (the http7, idle-http and tls tests). Standard library only.
 
-  bench-http.py check --target H:P --expect PATH=FILE [--expect PATH=FILE ...]
+  bench-http.py check --target H:P --expect PATH=FILE [--expect PATH=FILE ...] [--cafile CA]
       One keep-alive connection; GET every PATH in turn; each answer must be 200 with exactly
-      the bytes of FILE as its body. Exit 0 or print why not and exit 1.
+      the bytes of FILE as its body. Exit 0 or print why not and exit 1. With --cafile the
+      connection is HTTPS, and the certificate must verify against CA for the target's host.
+
+  bench-http.py tls-echo --target H:P --cafile CA [--size 64]
+      One TLS connection to an echo service behind a TLS listener: the certificate must verify
+      against CA, SIZE random bytes sent must come back unchanged; then close_notify. Exit 0 or 1.
 
   bench-http.py idle --target H:P --pid PID [--conns 9900] [--hold-seconds 2] [--settle-seconds 1]
       RSS per idle connection on an HTTP listener: reads VmRSS of PID, opens CONNS connections and
@@ -19,6 +24,7 @@ import json
 import os
 import resource
 import socket
+import ssl
 import sys
 import time
 
@@ -28,9 +34,18 @@ def endpoint(text):
     return host, int(port)
 
 
+def tls_context(cafile):
+    context = ssl.create_default_context(cafile=cafile)
+    context.check_hostname = True
+    return context
+
+
 def check(args):
     host, port = endpoint(args.target)
-    conn = http.client.HTTPConnection(host, port, timeout=5)
+    if args.cafile:
+        conn = http.client.HTTPSConnection(host, port, timeout=5, context=tls_context(args.cafile))
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=5)
     try:
         for spec in args.expect:
             path, _, file = spec.partition("=")
@@ -48,6 +63,29 @@ def check(args):
         sys.exit(f"{args.target}: {type(error).__name__}: {error}")
     finally:
         conn.close()
+
+
+def tls_echo(args):
+    host, port = endpoint(args.target)
+    payload = os.urandom(args.size)
+    try:
+        with socket.create_connection((host, port), timeout=5) as raw:
+            with tls_context(args.cafile).wrap_socket(raw, server_hostname=host) as s:
+                s.sendall(payload)
+                got = b""
+                while len(got) < len(payload):
+                    chunk = s.recv(len(payload) - len(got))
+                    if not chunk:
+                        sys.exit(f"{args.target}: the connection ended after {len(got)} of {len(payload)} echoed bytes")
+                    got += chunk
+                if got != payload:
+                    sys.exit(f"{args.target}: the echo differs from the {len(payload)} bytes sent")
+                try:
+                    s.unwrap()  # close_notify, so the proxy sees a clean end
+                except (OSError, ssl.SSLError):
+                    pass
+    except (OSError, ssl.SSLError) as error:
+        sys.exit(f"{args.target}: {type(error).__name__}: {error}")
 
 
 def resident_bytes(pid):
@@ -121,6 +159,11 @@ def main():
     p = sub.add_parser("check")
     p.add_argument("--target", required=True)
     p.add_argument("--expect", action="append", required=True, metavar="PATH=FILE")
+    p.add_argument("--cafile", help="HTTPS, verifying the certificate against this CA file")
+    p = sub.add_parser("tls-echo")
+    p.add_argument("--target", required=True)
+    p.add_argument("--cafile", required=True)
+    p.add_argument("--size", type=int, default=64)
     p = sub.add_parser("idle")
     p.add_argument("--target", required=True)
     p.add_argument("--pid", type=int, required=True)
@@ -128,7 +171,7 @@ def main():
     p.add_argument("--hold-seconds", type=float, default=2)
     p.add_argument("--settle-seconds", type=float, default=1)
     args = parser.parse_args()
-    {"check": check, "idle": idle}[args.command](args)
+    {"check": check, "idle": idle, "tls-echo": tls_echo}[args.command](args)
 
 
 if __name__ == "__main__":
