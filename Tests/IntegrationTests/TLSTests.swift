@@ -50,7 +50,11 @@ final class TLSTests: DaemonTestCase {
             let second = try sClient(endpoint, ["-CAfile", certificates.caPath, version, "-sess_in", saved])
             XCTAssertTrue(second.output.contains("Reused, TLSv1."), "\(version): \(second.output)")
         }
+        // s_time resets each connection right after its Finished: completed handshakes, no failures.
+        let timed = try runProcess(["/usr/bin/openssl", "s_time", "-connect", "\(endpoint)", "-new", "-time", "1"], timeout: .seconds(20))
+        XCTAssertTrue(timed.output.contains("connections"), timed.output)
         XCTAssertEqual(try daemon.metric("faultline_tls_handshake_failures_total", ["route": "secure"]), nil, "no failure series")
+        XCTAssertEqual(try daemon.journal("tls.failed").count, 0)
     }
 
     /// Issue acceptance: 200 concurrent TLS connections (Python's ssl) with random payloads of up to

@@ -56,10 +56,15 @@ extension Worker {
         while true {
             switch tls.session.handshake() {
             case .complete:
-                guard flushCiphertext(c, side, tls) else {
-                    return tlsFailed(loop, c, side: side, TLSError(reason: "reset", message: "peer reset during the handshake"))
-                }
                 tls.handshaking = false
+                guard flushCiphertext(c, side, tls) else {
+                    // The handshake is done; the peer left before taking what followed it (the
+                    // session tickets): a connection that ended, not a failed handshake.
+                    // (openssl s_time resets every connection right after its Finished.)
+                    if routes[c.routeName]?.spec.protocolKind == .http { c.skipsAttemptLog = true }
+                    close(loop, c, reset: true)
+                    return
+                }
                 // The peer's first records may already sit inside the session.
                 if side == .client { c.clientReadable = true } else { c.upstreamReadable = true }
                 handshakeCompleted(loop, c, side: side, tls)
