@@ -176,7 +176,13 @@ final class HTTPClientToolTests: HTTPRouteTestCase {
         let post = try expect(200, HTTPTestRequest("POST", "/posted", body: Array("x=1".utf8)), on: client)
         XCTAssertEqual(post.text, "posted\n")
 
-        let lines = server.accessLog()
+        // nginx writes a request's log line after its answer went out: wait for the sixth.
+        var lines = server.accessLog()
+        let deadline = Deadline(after: .seconds(3))
+        while lines.count < 6 && !deadline.hasPassed {
+            usleep(10_000)
+            lines = server.accessLog()
+        }
         XCTAssertEqual(lines.map(\.request), ["GET /static.bin", "HEAD /static.bin", "GET /ok", "GET /teapot", "GET /missing", "POST /posted"])
         XCTAssertEqual(Set(lines.map(\.connection)).count, 1, "nginx saw more than one connection: \(lines)")
         XCTAssertEqual(lines.map(\.connectionRequest), Array(1...6))
