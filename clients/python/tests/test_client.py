@@ -88,6 +88,22 @@ def test_an_invalid_fault_says_what_and_where(client):
     assert client.faults() == []
 
 
+def test_apply_all_is_all_or_nothing(client):
+    with pytest.raises(faultline.InvalidError) as caught:
+        client.apply_all([
+            {"type": "latency", "route": "link", "delay": "10ms"},
+            {"type": "latency", "route": "link", "delay": "20x"},
+        ])
+    assert caught.value.path == "[1].delay"
+    assert client.faults() == []
+    stored = client.apply_all([
+        {"type": "latency", "route": "link", "delay": "10ms"},
+        {"type": "abort", "route": "web", "status": 503},
+    ])
+    assert [f["type"] for f in stored] == ["latency", "abort"]
+    assert sorted(f["id"] for f in client.faults()) == sorted(f["id"] for f in stored)
+
+
 def test_not_found_and_conflict(client):
     with pytest.raises(faultline.NotFoundError) as caught:
         client.clear("no-such-fault")

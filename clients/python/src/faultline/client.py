@@ -13,7 +13,7 @@ import json
 import os
 import socket as _socket
 import urllib.parse
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import FaultlineError, UnreachableError, error_for
 
@@ -214,6 +214,11 @@ class Client:
         ``apply({"type": "abort", "route": "pay", "status": 503}, mark=True)``. Returns the fault
         as stored (every default written out, a generated id when none was given)."""
         return self._json("POST", "/v1/faults", _fault_body(fault, fields))
+
+    def apply_all(self, faults: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+        """``POST /v1/faults`` with an array: every fault or none (one change; an error names the
+        element, e.g. ``[1].delay``). Returns the faults as stored, in order."""
+        return self._json("POST", "/v1/faults", [_fault_body(fault, {}) for fault in faults])["faults"]
 
     def clear(self, id: Optional[str] = None) -> List[str]:
         """Clears the fault ``id`` (``DELETE /v1/faults/{id}``), or every fault, partitions and
