@@ -76,11 +76,7 @@ extension ConfigDecoder {
         var owners: [IPAddress: String] = [:]
         for member in reader.object.members {
             let nodePath = reader.path(member.key)
-            if !Diagnostics.isValidName(member.key) {
-                diagnostics.add(
-                    nodePath, "\(quoted(member.key)) is not a valid name (use letters, digits, '.', '_' and '-')"
-                )
-            }
+            if let problem = Diagnostics.nameProblem(member.key) { diagnostics.add(nodePath, problem) }
             guard var node = ObjectReader(member.value, path: nodePath, diagnostics: &diagnostics) else { continue }
             var addresses: [IPAddress] = []
             if let list = node.require("addresses", &diagnostics),

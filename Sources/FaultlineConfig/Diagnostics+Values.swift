@@ -24,19 +24,16 @@ extension Diagnostics {
     /// metric label unescaped.
     mutating func name(_ value: JSONValue, _ path: String) -> String? {
         guard let text = nonEmptyString(value, path) else { return nil }
-        guard Self.isValidName(text) else {
-            add(path, "\(quoted(text)) is not a valid name (use letters, digits, '.', '_' and '-')")
+        if let problem = Self.nameProblem(text) {
+            add(path, problem)
             return nil
         }
         return text
     }
 
-    static func isValidName(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x2E || byte == 0x5F || byte == 0x2D
-        }
-    }
+    static func nameProblem(_ text: String) -> String? { NameRule.problem(text) }
+
+    static func isValidName(_ text: String) -> Bool { NameRule.isValid(text) }
 
     mutating func bool(_ value: JSONValue, _ path: String) -> Bool? {
         guard case .bool(let flag) = value else {
@@ -187,4 +184,30 @@ extension Diagnostics {
 /// A string as JSON writes it: quoted and escaped, so odd characters in a message stay visible.
 func quoted(_ text: String) -> String {
     JSONWriter.render(.string(text))
+}
+
+/// The rule for route, fault and node names and fault ids: `[A-Za-z0-9._-]`, 1 to 128 bytes, so
+/// a name can stand in a URL path and a metric label unescaped. The length bound keeps a name out
+/// of trouble where it is repeated: every metric label, journal line and URL that mentions it (a
+/// 100,000-byte id would be copied into each).
+public enum NameRule {
+    /// The longest name or id, in bytes.
+    public static let maxBytes = 128
+
+    /// Why `text` is not a valid name or id, or nil when it is one. A name too long is not
+    /// quoted back (it is the one thing the message must not repeat).
+    public static func problem(_ text: String) -> String? {
+        let length = text.utf8.count
+        if length > maxBytes { return "is \(length) bytes long; a name is at most \(maxBytes) bytes" }
+        guard isValid(text) else { return "\(quoted(text)) is not a valid name (use letters, digits, '.', '_' and '-')" }
+        return nil
+    }
+
+    /// `[A-Za-z0-9._-]{1,128}`.
+    public static func isValid(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= maxBytes && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x2E || byte == 0x5F || byte == 0x2D
+        }
+    }
 }

@@ -146,8 +146,8 @@ public enum FaultDecoder {
                 diagnostics.add(path, "unknown route \(quoted(name))")
                 return nil
             }
-            if knownRoutes == nil, !Diagnostics.isValidName(name) {
-                diagnostics.add(path, "\(quoted(name)) is not a valid name (use letters, digits, '.', '_' and '-')")
+            if knownRoutes == nil, let problem = Diagnostics.nameProblem(name) {
+                diagnostics.add(path, problem)
                 return nil
             }
             return name

@@ -418,6 +418,9 @@ final class ControlLoop: EventLoopDelegate {
                 ? "the peer's credentials could not be read"
                 : "uid \(uid) is not allowed on the control socket (see control.allowed_uids)")
         }
+        if connection.kind == .tcp, let refusal = Self.browserRefusal(method: head.method, target: head.target, headers: head.headers) {
+            return refusal
+        }
         if connection.kind == .tcp, let token = settings.token, let session = pageSession {
             switch session.admit(method: head.method, target: head.target, headers: head.headers, token: token) {
             case .allowed: break
@@ -529,6 +532,23 @@ final class ControlLoop: EventLoopDelegate {
     }
 
     // MARK: Helpers
+
+    /// The guard against web pages on the TCP listener: a request whose `User-Agent` starts with
+    /// `Mozilla/` (every browser's) is refused with 403 on Toxiproxy's paths, as Toxiproxy does
+    /// (same text body), and on the rest of the API unless it is a GET — so a page in a browser
+    /// can neither create a proxy nor POST a fault or a partition to a loopback port, while the
+    /// status page (GET only) still opens. A page cannot send another `User-Agent` without a
+    /// CORS preflight, which this listener never grants.
+    /// - Returns: the refusal, or nil to go on.
+    static func browserRefusal(method: String, target: String, headers: HTTPHeaders) -> ControlResponse? {
+        guard headers.values(for: "user-agent").contains(where: { $0.hasPrefix("Mozilla/") }) else { return nil }
+        if let first = ControlRequest(method: method, target: target)?.segments.first, ToxiproxyCompatibility.ownsPath(first) {
+            return .text(403, "User agent not allowed\n")
+        }
+        if method == "GET" || method == "HEAD" { return nil }
+        return .error(403, code: "forbidden", message:
+            "a browser (User-Agent Mozilla/...) may only GET on the TCP control listener; \(method) needs a non-browser client")
+    }
 
     /// `Authorization: Bearer <token>`, compared in constant time.
     static func authorised(_ headers: HTTPHeaders, token: [UInt8]) -> Bool {

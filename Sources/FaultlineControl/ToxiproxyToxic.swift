@@ -98,8 +98,15 @@ struct ToxiproxyToxic: Sendable, Hashable {
 
     /// The Faultline fault this toxic is on `proxy`, or a 400 when its values are out of range.
     func fault(proxy: String) -> Result<FaultSpec, ToxiproxyError> {
+        guard name.utf8.count <= NameRule.maxBytes else { return .failure(.badBody("name: \(NameRule.problem(name) ?? "too long")")) }
         guard Self.isValidName(name) else {
             return .failure(.badBody("toxic name \"\(name)\" may only use letters, digits, '.', '_' and '-'"))
+        }
+        let id = Self.faultID(proxy: proxy, toxic: name)
+        guard id.utf8.count <= NameRule.maxBytes else {
+            let room = NameRule.maxBytes - Self.idPrefix(proxy: proxy).utf8.count
+            return .failure(.badBody(
+                "name: a toxic's fault id toxiproxy.<proxy>.<toxic> is at most \(NameRule.maxBytes) bytes, so a toxic of proxy \"\(proxy)\" has a name of at most \(max(0, room)) bytes, got \(name.utf8.count)"))
         }
         guard (0...1).contains(toxicity) else {
             return .failure(.badBody("toxicity must be between 0 and 1, got \(toxicity)"))
@@ -121,10 +128,9 @@ struct ToxiproxyToxic: Sendable, Hashable {
         case .resetPeer:
             kind = .reset(after: .milliseconds(attributes[0]), afterBytes: nil)
         case .slicer:
-            let (averageSize, sizeVariation) = (attributes[0], attributes[1])
-            guard averageSize >= 1 else {
-                return .failure(.badBody("attributes.average_size: must be at least 1, got \(averageSize)"))
-            }
+            // Toxiproxy accepts average_size 0 (every attribute absent), then panics on the first
+            // data; here a slice of "0 bytes" is the smallest there is, 1 byte.
+            let (averageSize, sizeVariation) = (max(1, attributes[0]), attributes[1])
             guard sizeVariation < averageSize else {
                 return .failure(.badBody("attributes.size_variation: must be less than average_size (\(averageSize)), got \(sizeVariation)"))
             }

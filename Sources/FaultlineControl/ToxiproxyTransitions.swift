@@ -205,7 +205,8 @@ extension ControlState {
 
     /// `POST /proxies/{proxy}/toxics`: `type` (required), `name` (default `<type>_<stream>`),
     /// `stream` (default `downstream`), `toxicity` (default 1), `attributes` (missing ones 0).
-    /// Checks run in Toxiproxy's order: stream, type, name taken, attributes.
+    /// Checks run in Toxiproxy's order (stream, type, name taken), except that the attributes are
+    /// read before the name is looked up.
     func toxiproxyAddToxic(proxy: String, body: [UInt8]) -> Result<(ControlChange, ToxiproxyToxic), ToxiproxyError> {
         guard route(named: proxy) != nil else { return .failure(.proxyNotFound) }
         let object: JSONObject
@@ -236,7 +237,8 @@ extension ControlState {
             if !text.isEmpty { name = text }
         }
         guard let type = ToxiproxyToxicType(rawValue: typeText) else { return .failure(.invalidToxicType) }
-        if toxics(of: proxy).contains(where: { $0.name == name }) { return .failure(.toxicExists) }
+        // The body is read in full before the name is looked up: a misspelt attribute is 400
+        // even when the name is taken (409 would send the user after the wrong problem).
         var toxicity = 1.0
         if let value = object["toxicity"], !value.isNull {
             guard let number = value.doubleValue else { return .failure(.badBody("toxicity: expected a number, got \(value.kindName)")) }
@@ -247,6 +249,7 @@ extension ControlState {
         case .success(let values): attributes = values
         case .failure(let error): return .failure(error)
         }
+        if toxics(of: proxy).contains(where: { $0.name == name }) { return .failure(.toxicExists) }
         let toxic = ToxiproxyToxic(name: name, type: type, stream: stream, toxicity: toxicity, attributes: attributes)
         let spec: FaultSpec
         switch toxiproxyFault(toxic, proxy: proxy) {

@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// Shards are created off the hot path (when a worker builds its plan) under a lock; after
 /// that a worker writes its ``Counter`` with no lock and no locked instruction. A label set
-/// is never removed: when a route is deleted its totals stay in the exposition, because a
-/// Prometheus counter must never go down, and if it comes back its shards resume counting.
+/// leaves the exposition when its last shard is dropped (``removeShards(worker:where:)``: each
+/// worker drops its own on the plan that deletes the route or fault); if it comes back it
+/// starts from zero, which Prometheus reads as a counter reset.
 ///
 /// ```swift
 /// let bytes = CounterFamily(name: "faultline_bytes_total", help: "Bytes relayed.",
@@ -48,6 +49,19 @@ public final class CounterFamily: Sendable {
     public func shard(labels: [String], worker: Int) -> Counter {
         table.withLock { table in
             series(labels, in: &table).shard(worker: worker)
+        }
+    }
+
+    /// Drops `worker`'s shard of every label set that `matches` selects (label values in
+    /// ``labelNames`` order); a label set left with no shard leaves the exposition.
+    ///
+    /// For the writing thread itself, when its plan no longer has the route or fault the labels
+    /// name: it stops writing those shards first, so no count can land in one after it is gone,
+    /// and a later ``shard(labels:worker:)`` for the same labels starts a new series from zero.
+    /// Takes the family's lock once.
+    public func removeShards(worker: Int, where matches: @Sendable ([String]) -> Bool) {
+        table.withLock { table in
+            table.removeAll { labelValues, series in matches(labelValues) && series.removeShard(worker: worker) }
         }
     }
 

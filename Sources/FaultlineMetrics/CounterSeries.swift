@@ -24,6 +24,12 @@ final class CounterSeries {
         return counter
     }
 
+    /// Drops `worker`'s shard; returns whether no shard is left.
+    func removeShard(worker: Int) -> Bool {
+        shards.removeValue(forKey: worker)
+        return shards.isEmpty && shared == nil
+    }
+
     var total: UInt64 {
         var sum = shared?.value ?? 0
         for counter in shards.values {

@@ -16,6 +16,12 @@ final class GaugeSeries {
         return gauge
     }
 
+    /// Drops `worker`'s shard; returns whether no shard is left.
+    func removeShard(worker: Int) -> Bool {
+        shards.removeValue(forKey: worker)
+        return shards.isEmpty
+    }
+
     var total: Int64 {
         var sum: Int64 = 0
         for gauge in shards.values {

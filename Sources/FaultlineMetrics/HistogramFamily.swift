@@ -90,6 +90,19 @@ public final class HistogramFamily: Sendable {
         }
     }
 
+    /// Drops `worker`'s shard of every label set that `matches` selects (label values in
+    /// ``labelNames`` order); a label set left with no shard leaves the exposition.
+    ///
+    /// For the writing thread itself, when its plan no longer has the route or fault the labels
+    /// name: it stops writing those shards first, so no count can land in one after it is gone,
+    /// and a later ``shard(labels:worker:)`` for the same labels starts a new series from zero.
+    /// Takes the family's lock once.
+    public func removeShards(worker: Int, where matches: @Sendable ([String]) -> Bool) {
+        table.withLock { table in
+            table.removeAll { labelValues, series in matches(labelValues) && series.removeShard(worker: worker) }
+        }
+    }
+
     /// The current state of a label set summed across all its shards, or `nil` if it was
     /// never created.
     /// - Parameter labels: One value for each of ``labelNames``, in order.

@@ -25,6 +25,12 @@ final class HistogramSeries {
         return histogram
     }
 
+    /// Drops `worker`'s shard; returns whether no shard is left.
+    func removeShard(worker: Int) -> Bool {
+        shards.removeValue(forKey: worker)
+        return shards.isEmpty
+    }
+
     var total: HistogramSnapshot {
         var counts = [UInt64](repeating: 0, count: upperBoundsNanoseconds.count + 1)
         var sumNanoseconds: UInt64 = 0

@@ -32,6 +32,16 @@ struct SeriesTable<Series> {
         return true
     }
 
+    /// Forgets every label set for which `drop` returns true (it may also change the series,
+    /// such as removing one shard, and answer whether the label set is now empty).
+    mutating func removeAll(where drop: (_ labelValues: [String], _ series: Series) -> Bool) {
+        let before = ordered.count
+        ordered.removeAll { drop($0.labelValues, $0.series) }
+        guard ordered.count != before else { return }
+        positions.removeAll(keepingCapacity: true)
+        reindex(from: 0)
+    }
+
     private func insertionPoint(for labelValues: [String]) -> Int {
         var low = 0
         var high = ordered.count

@@ -63,6 +63,29 @@ public struct ProxyMetrics: Sendable {
     }
 }
 
+extension ProxyMetrics {
+    /// Drops `worker`'s shards of the series that name a route in `routes` or an injection
+    /// series whose `(route, fault)` pair is in `faults`: called by the worker itself, on the
+    /// plan that deletes them, after it has closed the route's connections and forgotten the
+    /// shards it cached. Each series goes from `/metrics` when its last worker has done so,
+    /// which every worker has when the API answers (the plan is in force on all of them).
+    func dropShards(worker: Int, routes: Set<String>, faults: Set<InjectionKey>) {
+        guard !routes.isEmpty || !faults.isEmpty else { return }
+        if !routes.isEmpty {
+            let named: @Sendable ([String]) -> Bool = { routes.contains($0[0]) }
+            for family in [connectionsAccepted, connectionsRejected, upstreamConnectFailures, bytes, httpRequests,
+                           tlsHandshakeFailures, requestLogDropped] {
+                family.removeShards(worker: worker, where: named)
+            }
+            connectionsActive.removeShards(worker: worker, where: named)
+            httpRequestDuration.removeShards(worker: worker, where: named)
+        }
+        faultInjections.removeShards(worker: worker) { labels in
+            routes.contains(labels[0]) || faults.contains(InjectionKey(route: labels[0], fault: labels[1], type: labels[2]))
+        }
+    }
+}
+
 /// Why an upstream connect failed.
 enum ConnectFailure: String, CaseIterable {
     case refused

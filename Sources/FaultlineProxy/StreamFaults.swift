@@ -157,7 +157,12 @@ struct StreamFaults {
         if let reset = policy.reset, let afterBytes = reset.value.afterBytes {
             allowance = min(allowance, max(0, afterBytes - Int(written - resetBaseline)))
         }
-        if let resetAt { wake(at: resetAt) }
+        if let resetAt {
+            // Once the reset is due nothing more passes: with `after` 0 the peer sees no byte
+            // at all (Toxiproxy's reset_peer with timeout 0), not the first read, then RST.
+            if now >= resetAt { return 0 }
+            wake(at: resetAt)
+        }
         if let timeoutAt { wake(at: timeoutAt) }
         return max(0, allowance)
     }

@@ -267,6 +267,12 @@ final class Worker: EventLoopDelegate {
         // A route that is gone takes its log with it (a disabled one keeps its history).
         let known = Set(newPlan.routes.map(\.spec.name))
         requestLogs = requestLogs.filter { known.contains($0.key) }
+        // ... and its metric series, as does a fault that is gone (dropped below, once its
+        // connections are closed).
+        let goneRoutes = Set(counters.keys.filter { !known.contains($0) })
+        var faultsByRoute: [String: Set<String>] = [:]
+        for routePlan in newPlan.routes { faultsByRoute[routePlan.spec.name] = Set(routePlan.faults.map(\.id)) }
+        let goneFaults = Set(injectionCounters.keys.filter { faultsByRoute[$0.route]?.contains($0.fault) != true })
 
         // Listeners: a handed-over descriptor replaces any listener of that route; a listener
         // whose route is gone or disabled closes.
@@ -289,6 +295,11 @@ final class Worker: EventLoopDelegate {
                 close(loop, connection, reset: false)
             }
         }
+
+        // Nothing of this worker writes those shards any more: forget them, then drop them.
+        for name in goneRoutes { counters[name] = nil }
+        for key in goneFaults { injectionCounters[key] = nil }
+        metrics.dropShards(worker: index, routes: goneRoutes, faults: goneFaults)
     }
 
 

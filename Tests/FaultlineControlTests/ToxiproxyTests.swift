@@ -75,8 +75,12 @@ import Testing
             if case .failure(let error) = toxic.fault(proxy: "db") { return error.message }
             return nil
         }
-        #expect(message(ToxiproxyToxic(name: "s", type: .slicer, stream: .upstream, toxicity: 1, attributes: [0, 0, 0]))
-            == "bad request body: attributes.average_size: must be at least 1, got 0")
+        // average_size 0 (Toxiproxy's zero value) is the smallest slice, 1 byte: accepted.
+        #expect(message(ToxiproxyToxic(name: "s", type: .slicer, stream: .upstream, toxicity: 1, attributes: [0, 0, 0])) == nil)
+        #expect(message(ToxiproxyToxic(name: "s", type: .slicer, stream: .upstream, toxicity: 1, attributes: [0, 1, 0]))
+            == "bad request body: attributes.size_variation: must be less than average_size (1), got 1")
+        #expect(message(ToxiproxyToxic(name: String(repeating: "n", count: 129), type: .latency, stream: .upstream, toxicity: 1, attributes: [0, 0]))
+            == "bad request body: name: is 129 bytes long; a name is at most 128 bytes")
         #expect(message(ToxiproxyToxic(name: "s", type: .slicer, stream: .upstream, toxicity: 1, attributes: [10, 10, 0]))
             == "bad request body: attributes.size_variation: must be less than average_size (10), got 10")
         #expect(message(ToxiproxyToxic(name: "a b", type: .timeout, stream: .upstream, toxicity: 1, attributes: [0]))

@@ -11,6 +11,21 @@ struct CounterFamilyTests {
         return output
     }
 
+    @Test("a label set leaves the exposition when its last worker drops its shard, and comes back from zero")
+    func removedShards() {
+        let bytes = CounterFamily(name: "faultline_bytes_total", help: "Bytes relayed.", labelNames: ["route", "direction"])
+        bytes.shard(labels: ["gone", "upstream"], worker: 0).add(5)
+        bytes.shard(labels: ["gone", "upstream"], worker: 1).add(6)
+        bytes.shard(labels: ["kept", "upstream"], worker: 0).add(7)
+        bytes.removeShards(worker: 0) { $0[0] == "gone" }
+        #expect(bytes.total(labels: ["gone", "upstream"]) == 6, "worker 1's shard is still there")
+        bytes.removeShards(worker: 1) { $0[0] == "gone" }
+        #expect(bytes.total(labels: ["gone", "upstream"]) == nil)
+        #expect(bytes.samples().map(\.labelValues) == [["kept", "upstream"]])
+        bytes.shard(labels: ["gone", "upstream"], worker: 0).add(1)
+        #expect(bytes.total(labels: ["gone", "upstream"]) == 1)
+    }
+
     @Test("shards of two workers are summed into one line per label set")
     func shardsAreSummed() {
         let bytes = CounterFamily(

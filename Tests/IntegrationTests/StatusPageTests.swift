@@ -102,9 +102,10 @@ final class StatusPageTests: DaemonTestCase {
         XCTAssertTrue((after["journal"] as? [String] ?? []).contains("http.fault"), "the journal tail shows the 503s as they happen")
         XCTAssertEqual(after["live"] as? String, "live on")
 
-        // The page's origin cannot change state: its cookie does not authorise a POST or a DELETE.
-        XCTAssertEqual((result["post"] as? [String: Any])?["status"] as? Int, 401, "\(result["post"] ?? "")")
-        XCTAssertEqual((result["delete"] as? [String: Any])?["status"] as? Int, 401)
+        // The page's origin cannot change state: a browser may only GET on the TCP listener (403
+        // before the token is looked at), and its cookie would not authorise a POST or a DELETE.
+        XCTAssertEqual((result["post"] as? [String: Any])?["status"] as? Int, 403, "\(result["post"] ?? "")")
+        XCTAssertEqual((result["delete"] as? [String: Any])?["status"] as? Int, 403)
         let active = try daemon.control.expect(200, "GET", "/v1/faults").text
         XCTAssertFalse(active.contains("from-page"))
         XCTAssertEqual(active.components(separatedBy: "\"id\":").count - 1, 4, active)
