@@ -46,7 +46,10 @@ public struct RouteInfo: Sendable, Hashable {
             return endpoint
         }
         guard let listen = try endpoint("listen") else { throw .invalidResponse("route \(name) has no \"listen\"") }
-        guard let upstream = try endpoint("upstream") else { throw .invalidResponse("route \(name) has no \"upstream\"") }
+        guard let upstreamText = try reader.optionalString("upstream") else { throw .invalidResponse("route \(name) has no \"upstream\"") }
+        guard let upstream = UpstreamAddress(parsing: upstreamText) else {
+            throw .invalidResponse("\"upstream\" of route \(name) is not host:port: \(upstreamText)")
+        }
         let protocolName = try reader.string("protocol")
         guard let protocolKind = RouteProtocol(rawValue: protocolName) else {
             throw .invalidResponse("route \(name) has unknown protocol \"\(protocolName)\"")

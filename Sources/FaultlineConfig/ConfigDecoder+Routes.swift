@@ -36,7 +36,7 @@ extension ConfigDecoder {
                 listen = endpoint
             }
             let upstream = reader.require("upstream", &diagnostics).flatMap {
-                diagnostics.endpoint($0, reader.path("upstream"))
+                diagnostics.upstream($0, reader.path("upstream"))
             }
             var protocolKind = RouteProtocol.tcp
             if let value = reader.take("protocol") {

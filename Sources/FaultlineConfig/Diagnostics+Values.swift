@@ -131,6 +131,16 @@ extension Diagnostics {
         return endpoint
     }
 
+    /// A route's upstream: `host:port` with an IP literal or a DNS name.
+    mutating func upstream(_ value: JSONValue, _ path: String) -> UpstreamAddress? {
+        guard let text = string(value, path) else { return nil }
+        guard let upstream = UpstreamAddress(parsing: text) else {
+            add(path, "\(quoted(text)) is not a valid address")
+            return nil
+        }
+        return upstream
+    }
+
     mutating func ipAddress(_ value: JSONValue, _ path: String) -> IPAddress? {
         guard let text = string(value, path) else { return nil }
         guard let address = IPAddress(parsing: text) else {

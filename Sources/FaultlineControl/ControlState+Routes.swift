@@ -57,11 +57,14 @@ extension ControlState {
                     errors.append(ConfigError(path: member.key, message: "expected a string, got \(member.value.kindName)"))
                     continue
                 }
-                guard let endpoint = Endpoint(parsing: text) else {
-                    errors.append(ConfigError(path: member.key, message: "\(JSONWriter.render(.string(text))) is not a valid address"))
-                    continue
+                let invalid = ConfigError(path: member.key, message: "\(JSONWriter.render(.string(text))) is not a valid address")
+                if member.key == "listen" {
+                    guard let endpoint = Endpoint(parsing: text) else { errors.append(invalid); continue }
+                    spec.listen = endpoint
+                } else {
+                    guard let upstream = UpstreamAddress(parsing: text) else { errors.append(invalid); continue }
+                    spec.upstream = upstream
                 }
-                if member.key == "listen" { spec.listen = endpoint } else { spec.upstream = endpoint }
             default:
                 errors.append(ConfigError(path: member.key, message: "unknown key (expected enabled, listen or upstream)"))
             }

@@ -88,8 +88,10 @@ extension ControlState {
             if endpoint != toxiproxyListen(routes[index]) { spec.listen = endpoint }
         }
         if let upstream = input.upstream, !upstream.isEmpty {
-            guard let endpoint = Self.toxiproxyEndpoint(upstream) else { return .failure(.badBody("upstream: \"\(upstream)\" is not a valid address")) }
-            spec.upstream = endpoint
+            guard let address = UpstreamAddress(parsing: Self.toxiproxyAddressText(upstream)) else {
+                return .failure(.badBody("upstream: \"\(upstream)\" is not a valid address"))
+            }
+            spec.upstream = address
         }
         if let enabled = input.enabled { spec.enabled = enabled }
         if old.enabled, !spec.enabled, spec.listen == old.listen, spec.listen.port == 0, let bound = boundAddresses[name] {

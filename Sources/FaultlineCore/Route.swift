@@ -9,7 +9,8 @@ public enum RouteProtocol: String, Sendable, Hashable, CaseIterable {
 public struct RouteSpec: Sendable, Hashable {
     public var name: String
     public var listen: Endpoint
-    public var upstream: Endpoint
+    /// An IP endpoint or a DNS name and port, as written.
+    public var upstream: UpstreamAddress
     public var protocolKind: RouteProtocol
     /// Node names the route links, used by partitions.
     public var from: String?
@@ -21,7 +22,7 @@ public struct RouteSpec: Sendable, Hashable {
     public var upstreamTLS: UpstreamTLSSettings?
 
     public init(
-        name: String, listen: Endpoint, upstream: Endpoint, protocolKind: RouteProtocol = .tcp,
+        name: String, listen: Endpoint, upstream: UpstreamAddress, protocolKind: RouteProtocol = .tcp,
         from: String? = nil, to: String? = nil, enabled: Bool = true,
         tls: TLSSettings? = nil, upstreamTLS: UpstreamTLSSettings? = nil
     ) {

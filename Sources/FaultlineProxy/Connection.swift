@@ -57,6 +57,11 @@ final class Connection {
 
     /// The nodes this connection links, for partitions.
     var link = Link()
+    /// The addresses the upstream connect tries, in order, and the next one to try.
+    var upstreamCandidates: [SocketAddress] = []
+    var nextCandidate = 0
+    /// The connect waits for the upstream's host name to resolve.
+    var awaitingResolution = false
     /// The upstream connect waits for a partition to heal.
     var connectHeld = false
     /// A `connect_delay` timer is pending.

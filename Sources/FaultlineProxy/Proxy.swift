@@ -42,6 +42,8 @@ public final class Proxy: Sendable {
     private let limits = SharedLimits()
     /// `attempts` counts shared by every worker.
     private let attemptLedger = AttemptLedger()
+    /// Resolves the routes' upstream host names on its own thread.
+    private let resolver: UpstreamResolver
     private let mailboxes: [Mailbox<WorkerMessage>]
     private let threads: [ThreadHandle]
     private let state = Mutex(ControlSideState())
@@ -68,6 +70,11 @@ public final class Proxy: Sendable {
         workerCount = count
         self.metrics = metrics
         self.log = log
+        let resolver = UpstreamResolver(log: log)
+        self.resolver = resolver
+        // Not joined on stop: a lookup in progress may take the resolver's full timeout, and
+        // nothing waits on its answer once the workers are gone.
+        _ = try resolver.start()
         let started = Mutex<[Int: Mailbox<WorkerMessage>]>([:])
         let failures = Mutex<[SystemError]>([])
         let ready = CountdownLatch(count: count)
@@ -75,7 +82,7 @@ public final class Proxy: Sendable {
         let initial = FaultPlan(version: 0, seed: 0, limits: .defaults, routes: [], faults: [])
         var threads: [ThreadHandle] = []
         for index in 0..<count {
-            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits, ledger] in
+            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits, ledger, resolver] in
                 let loop: EventLoop<Worker>
                 do throws(SystemError) {
                     loop = try EventLoop<Worker>()
@@ -86,7 +93,7 @@ public final class Proxy: Sendable {
                 }
                 let worker = Worker(
                     index: index, plan: initial, bufferBytes: bufferBytes, metrics: metrics, limits: limits, log: log,
-                    events: events, attemptLedger: ledger)
+                    events: events, attemptLedger: ledger, resolver: resolver)
                 started.withLock { $0[index] = loop.mailbox }
                 ready.countDown()
                 do {
@@ -97,8 +104,12 @@ public final class Proxy: Sendable {
             })
         }
         ready.wait()
-        if let failure = failures.withLock({ $0.first }) { throw failure }
+        if let failure = failures.withLock({ $0.first }) {
+            resolver.stop()
+            throw failure
+        }
         mailboxes = started.withLock { map in (0..<count).map { map[$0]! } }
+        resolver.setWorkers(mailboxes)
         self.threads = threads
     }
 
@@ -156,6 +167,10 @@ public final class Proxy: Sendable {
             for route in plan.routes {
                 shared[route.spec.name] = state.routeShared[route.spec.name] ?? RouteShared()
             }
+            resolver.retain(Set(plan.routes.filter(\.spec.enabled).compactMap { route -> UpstreamResolver.Key? in
+                guard case .name(let name) = route.spec.upstream.host else { return nil }
+                return UpstreamResolver.Key(name: name, port: route.spec.upstream.port)
+            }))
             attemptLedger.retain(plan.routes.flatMap(\.faults).filter { $0.http.attempts != nil })
             let ack = CountdownLatch(count: workerCount)
             for (index, mailbox) in mailboxes.enumerated() {
@@ -209,6 +224,7 @@ public final class Proxy: Sendable {
     public func stop() {
         for mailbox in mailboxes { mailbox.post(.stop) }
         for thread in threads { thread.join() }
+        resolver.stop()
     }
 
     /// Connections open across all workers.

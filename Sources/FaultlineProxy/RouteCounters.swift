@@ -92,6 +92,8 @@ enum ConnectFailure: String, CaseIterable {
     case timeout
     case unreachable
     case error
+    /// The upstream's host name did not resolve.
+    case resolve
 }
 
 /// One worker's counter shards for one route; written only by that worker's thread.

@@ -37,7 +37,8 @@ final class Worker: EventLoopDelegate {
     final class Route {
         let spec: RouteSpec
         let plan: RoutePlan
-        let upstreamAddress: SocketAddress
+        /// Where connects go: the IP endpoint's one address, or a name the resolver answers.
+        let upstream: Upstream
         let counters: RouteCounters
         let shared: RouteShared
         /// This worker's part of the route's request log.
@@ -53,10 +54,21 @@ final class Worker: EventLoopDelegate {
             self.httpFaults = HTTPFaultDecider.httpFaults(plan.faults)
             self.spec = plan.spec
             self.plan = plan
-            self.upstreamAddress = SocketAddress(plan.spec.upstream)
+            switch plan.spec.upstream.host {
+            case .address(let address):
+                upstream = .addresses([SocketAddress(Endpoint(address: address, port: plan.spec.upstream.port))])
+            case .name(let name):
+                upstream = .name(UpstreamResolver.Key(name: name, port: plan.spec.upstream.port))
+            }
             self.counters = counters
             self.shared = shared
         }
+    }
+
+    /// A route's upstream as workers dial it.
+    enum Upstream {
+        case addresses([SocketAddress])
+        case name(UpstreamResolver.Key)
     }
 
     /// A listening socket of this worker.
@@ -81,6 +93,10 @@ final class Worker: EventLoopDelegate {
     let events: (any EventSink)?
     /// `attempts` counts, shared by every worker.
     let attemptLedger: AttemptLedger
+    /// Answers upstream host names without blocking this loop.
+    let resolver: UpstreamResolver
+    /// Connections (client tags) parked until a host name resolves, by name.
+    var awaitingResolution: [UpstreamResolver.Key: [UInt64]] = [:]
     /// Injection counter shards by route, fault and type.
     var injectionCounters: [InjectionKey: Counter] = [:]
     /// TLS handshake failure shards by route, side and reason.
@@ -110,8 +126,9 @@ final class Worker: EventLoopDelegate {
 
     init(
         index: Int, plan: FaultPlan, bufferBytes: Int, metrics: ProxyMetrics, limits: SharedLimits,
-        log: Logger, events: (any EventSink)?, attemptLedger: AttemptLedger = AttemptLedger()
+        log: Logger, events: (any EventSink)?, attemptLedger: AttemptLedger = AttemptLedger(), resolver: UpstreamResolver
     ) {
+        self.resolver = resolver
         self.events = events
         self.attemptLedger = attemptLedger
         self.index = index
@@ -167,6 +184,12 @@ final class Worker: EventLoopDelegate {
             guard let connection = connection(tag) else { return }
             // A connect that finished and is in its TLS handshake has that deadline instead.
             guard !isHandshaking(connection, .upstream) else { return }
+            if connection.upstream != nil, connection.nextCandidate < connection.upstreamCandidates.count {
+                // This address did not answer in time: the next one gets its own connect timeout.
+                closeUpstream(loop, connection)
+                connectCandidate(loop, connection)
+                return
+            }
             if connection.isHTTP {
                 guard connection.http?.machine.upstream == .connecting else { return }
             } else {
@@ -200,6 +223,13 @@ final class Worker: EventLoopDelegate {
                 ack.countDown()
             case .readLog(let route, let since, let collector):
                 collector.add(requestLogs[route]?.ring.entries(since: since) ?? [])
+            case .resolved(let key):
+                guard let waiting = awaitingResolution.removeValue(forKey: key) else { break }
+                for raw in waiting {
+                    guard let tag = Tag(rawValue: raw), let connection = connection(tag), connection.awaitingResolution,
+                          let route = routes[connection.routeName] else { continue }
+                    startConnect(loop, connection, route: route)
+                }
             case .drain:
                 draining = true
                 closeAllListeners(loop)
@@ -456,31 +486,76 @@ final class Worker: EventLoopDelegate {
         close(loop, connection, reset: true)
     }
 
-    /// Starts the upstream connect.
+    /// Starts the upstream connect: to the route's address, or to every address its host name
+    /// resolves to, in order. A name not answered yet parks the connection (its connect timeout
+    /// running) until the resolver thread answers.
     func startConnect(_ loop: EventLoop<Worker>, _ connection: Connection, route: Route) {
-        let address = route.upstreamAddress
-        do {
-            let fd = try Posix.socket(family: address.family)
-            Posix.setNoDelay(fd)
-            let connected = try Posix.connect(fd, to: address)
-            connection.upstream = consume fd
-            switch connection.upstream {
-            case .some(let fd):
-                connection.upstreamRegistration = try loop.register(
-                    fd, interest: [.readable, .writable, .readHangup, .edgeTriggered],
-                    tag: tag(.upstream, connection))
-            case .none:
-                break
-            }
-            if connected {
-                connection.upstreamWritable = true
-                connectionEstablished(loop, connection)
-            } else {
+        connection.awaitingResolution = false
+        switch route.upstream {
+        case .addresses(let addresses):
+            connection.upstreamCandidates = addresses
+        case .name(let key):
+            switch resolver.lookup(key) {
+            case .addresses(let addresses):
+                connection.upstreamCandidates = addresses
+            case .failed:
+                failConnect(loop, connection, reason: .resolve)
+                return
+            case .pending:
+                connection.awaitingResolution = true
+                awaitingResolution[key, default: []].append(tag(.client, connection))
                 loop.scheduleCoarse(
                     at: loop.now.addingSaturating(plan.limits.connectTimeout.nanoseconds), tag: tag(.connectTimeout, connection))
+                return
             }
-        } catch {
-            failConnect(loop, connection, reason: ConnectFailure(errno: error.errno))
+        }
+        connection.nextCandidate = 0
+        connectCandidate(loop, connection)
+    }
+
+    /// Connects to the next address of `upstreamCandidates`; one that fails at once is skipped
+    /// for the one after it. The connect fails once every address did.
+    private func connectCandidate(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        var failure = ConnectFailure.error
+        while connection.nextCandidate < connection.upstreamCandidates.count {
+            let address = connection.upstreamCandidates[connection.nextCandidate]
+            connection.nextCandidate += 1
+            do throws(SystemError) {
+                try connect(loop, connection, to: address)
+                return
+            } catch {
+                closeUpstream(loop, connection)
+                failure = ConnectFailure(errno: error.errno)
+            }
+        }
+        failConnectOnEveryAddress(loop, connection, reason: failure)
+    }
+
+    /// Every address failed: the route's host name (if any) is asked again for the next connect.
+    private func failConnectOnEveryAddress(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
+        if case .name(let key)? = routes[connection.routeName]?.upstream { resolver.refresh(key) }
+        failConnect(loop, connection, reason: reason)
+    }
+
+    private func connect(_ loop: EventLoop<Worker>, _ connection: Connection, to address: SocketAddress) throws(SystemError) {
+        let fd = try Posix.socket(family: address.family)
+        Posix.setNoDelay(fd)
+        let connected = try Posix.connect(fd, to: address)
+        connection.upstream = consume fd
+        switch connection.upstream {
+        case .some(let fd):
+            connection.upstreamRegistration = try loop.register(
+                fd, interest: [.readable, .writable, .readHangup, .edgeTriggered],
+                tag: tag(.upstream, connection))
+        case .none:
+            break
+        }
+        if connected {
+            connection.upstreamWritable = true
+            connectionEstablished(loop, connection)
+        } else {
+            loop.scheduleCoarse(
+                at: loop.now.addingSaturating(plan.limits.connectTimeout.nanoseconds), tag: tag(.connectTimeout, connection))
         }
     }
 
@@ -494,7 +569,12 @@ final class Worker: EventLoopDelegate {
         if error == 0 {
             connectionEstablished(loop, connection)
         } else if error != Errno.inProgress {
-            failConnect(loop, connection, reason: ConnectFailure(errno: error))
+            closeUpstream(loop, connection)
+            if connection.nextCandidate < connection.upstreamCandidates.count {
+                connectCandidate(loop, connection)
+            } else {
+                failConnectOnEveryAddress(loop, connection, reason: ConnectFailure(errno: error))
+            }
         }
     }
 
@@ -518,6 +598,7 @@ final class Worker: EventLoopDelegate {
     }
 
     private func failConnect(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
+        connection.awaitingResolution = false
         connection.counters.failure(reason).increment()
         if connection.logOutcome == nil { connection.logOutcome = reason == .timeout ? .timedOut : .refused }
         log.debug("upstream.connect_failed", ["route": connection.routeName, "reason": reason.rawValue])

@@ -9,6 +9,8 @@ enum WorkerMessage: Sendable {
     case plan(FaultPlan, ListenerHandoff, [String: RouteShared], [String: RouteTLS], CountdownLatch)
     /// Add this worker's entries of a route's request log newer than `since` to the collector.
     case readLog(route: String, since: UInt64, RequestLogCollector)
+    /// A host name got an answer: dial the connections parked on it.
+    case resolved(UpstreamResolver.Key)
     /// Stop accepting; keep relaying open connections.
     case drain
     /// Close everything and leave the loop.

@@ -88,6 +88,48 @@ public enum Posix {
         }
     }
 
+    /// The TCP addresses of `host`, in the order getaddrinfo returns them (RFC 6724 preference),
+    /// each with `port`.
+    ///
+    /// Blocks for as long as the resolver takes (files, DNS with its retries): call it only from a
+    /// thread that may wait, never from a worker loop. getaddrinfo is a libc call, not a system
+    /// call, so it does not go through `syscall`: it reports `EAI_*` codes rather than errno (an
+    /// `EAI_SYSTEM` carries the errno's text), and it says nothing about DNS TTLs, so a caller
+    /// that caches the answer picks its own lifetime. No `AI_ADDRCONFIG`: a host with only
+    /// loopback configured must still resolve `localhost`; an address family that cannot be
+    /// reached just fails its connect, and the caller tries the next address.
+    /// - Throws: `ResolveError` when the name does not resolve (or resolves to no TCP address).
+    public static func resolve(host: String, port: UInt16) throws(ResolveError) -> [SocketAddress] {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = CFaultline_SOCK_STREAM
+        hints.ai_protocol = CInt(IPPROTO_TCP)
+        hints.ai_flags = AI_NUMERICSERV
+        var list: UnsafeMutablePointer<addrinfo>?
+        let code = getaddrinfo(host, String(port), &hints, &list)
+        guard code == 0 else {
+            let reason = code == EAI_SYSTEM ? String(cString: strerror(errno)) : String(cString: gai_strerror(code))
+            throw ResolveError(code: code, reason: reason)
+        }
+        defer { freeaddrinfo(list) }
+        var addresses: [SocketAddress] = []
+        var next = list
+        while let info = next {
+            next = info.pointee.ai_next
+            let family = info.pointee.ai_family
+            guard family == AF_INET || family == AF_INET6, let source = info.pointee.ai_addr,
+                  Int(info.pointee.ai_addrlen) <= MemoryLayout<sockaddr_storage>.size else { continue }
+            var storage = sockaddr_storage()
+            withUnsafeMutableBytes(of: &storage) { dst in
+                dst.copyMemory(from: UnsafeRawBufferPointer(start: source, count: Int(info.pointee.ai_addrlen)))
+            }
+            let address = SocketAddress(storage: storage, length: info.pointee.ai_addrlen)
+            if !addresses.contains(address) { addresses.append(address) }
+        }
+        guard !addresses.isEmpty else { throw ResolveError(code: EAI_NONAME, reason: String(cString: gai_strerror(EAI_NONAME))) }
+        return addresses
+    }
+
     /// SO_ERROR: the result of a nonblocking connect (0 = connected).
     public static func pendingError(_ fd: borrowing FileDescriptor) -> Int32 {
         fd.withUnsafeHandle { raw in

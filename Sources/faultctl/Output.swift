@@ -198,7 +198,7 @@ enum Output {
             parts.append("in:" + tls.certificate + (tls.alpn.isEmpty ? "" : "[" + tls.alpn.joined(separator: ",") + "]"))
         }
         if let upstream = spec.upstreamTLS {
-            parts.append("out:" + (upstream.serverName ?? spec.upstream.address.description) + (upstream.verify ? "" : "(unverified)"))
+            parts.append("out:" + (upstream.serverName ?? spec.upstream.hostText) + (upstream.verify ? "" : "(unverified)"))
         }
         return parts.isEmpty ? "-" : parts.joined(separator: " ")
     }

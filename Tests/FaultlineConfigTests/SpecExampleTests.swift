@@ -71,12 +71,12 @@ let specExample = #"""
             routes: [
                 RouteSpec(
                     name: "n1-n2", listen: Endpoint(address: .v4(127, 0, 0, 1), port: 12380),
-                    upstream: Endpoint(address: .v4(127, 0, 0, 1), port: 22380), protocolKind: .tcp,
+                    upstream: UpstreamAddress(Endpoint(address: .v4(127, 0, 0, 1), port: 22380)), protocolKind: .tcp,
                     from: "n1", to: "n2", enabled: true
                 ),
                 RouteSpec(
                     name: "orders-db", listen: Endpoint(address: .v6([UInt8](repeating: 0, count: 15) + [1]), port: 5433),
-                    upstream: Endpoint(address: .v6([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [5]), port: 5432),
+                    upstream: UpstreamAddress(Endpoint(address: .v6([0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [5]), port: 5432)),
                     protocolKind: .http, enabled: false
                 ),
             ],
@@ -147,7 +147,7 @@ let specExample = #"""
         ])
         #expect(config.routes == [RouteSpec(
             name: "A.b_c-1", listen: Endpoint(address: .v4(127, 0, 0, 1), port: 0),
-            upstream: Endpoint(address: .v4(127, 0, 0, 1), port: 1), protocolKind: .http, from: nil, to: "n2"
+            upstream: UpstreamAddress(Endpoint(address: .v4(127, 0, 0, 1), port: 1)), protocolKind: .http, from: nil, to: "n2"
         )])
         #expect(config.schedule == ScheduleSpec(
             start: .manual,

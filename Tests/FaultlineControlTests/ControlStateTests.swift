@@ -163,7 +163,7 @@ import Testing
         #expect(state.perform(state.updateRoute(named: "b", body: body(#"{"enabled": false}"#)), on: plane, journal: sink).status == 200)
         #expect(plane.plans.count == plans, "an unchanged route needs no plan")
         _ = state.perform(state.updateRoute(named: "b", body: body(#"{"enabled": true, "upstream": "127.0.0.1:9999"}"#)), on: plane, journal: sink)
-        #expect(state.route(named: "b")?.spec.upstream == Endpoint(parsing: "127.0.0.1:9999"))
+        #expect(state.route(named: "b")?.spec.upstream == UpstreamAddress(parsing: "127.0.0.1:9999"))
         #expect(sink.names == ["route.disabled", "route.updated", "route.enabled"])
 
         guard case .reply(let bad) = state.updateRoute(named: "b", body: body(#"{"enabled": "no", "name": "c", "listen": "x"}"#)) else {

@@ -5,7 +5,7 @@ import Testing
 struct FaultPlanTests {
     private func route(_ name: String, _ port: UInt16) -> RouteSpec {
         RouteSpec(name: name, listen: Endpoint(address: .v4(127, 0, 0, 1), port: port),
-                  upstream: Endpoint(address: .v4(127, 0, 0, 1), port: port + 1000))
+                  upstream: UpstreamAddress(Endpoint(address: .v4(127, 0, 0, 1), port: port + 1000)))
     }
 
     @Test("Each route gets exactly the faults whose selector names it, in applied order")

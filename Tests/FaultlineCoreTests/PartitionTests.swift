@@ -9,7 +9,7 @@ struct PartitionTests {
         _ name: String, _ port: UInt16, from: String? = nil, to: String? = nil, enabled: Bool = true
     ) -> RouteSpec {
         RouteSpec(name: name, listen: Endpoint(address: .v4(127, 0, 0, 1), port: port),
-                  upstream: Endpoint(address: .v4(127, 0, 0, 1), port: port + 1000),
+                  upstream: UpstreamAddress(Endpoint(address: .v4(127, 0, 0, 1), port: port + 1000)),
                   from: from, to: to, enabled: enabled)
     }
 

@@ -217,7 +217,7 @@ extension Worker {
     }
 
     /// Closes the upstream socket alone; the client side stays open.
-    private func closeUpstream(_ loop: EventLoop<Worker>, _ c: Connection) {
+    func closeUpstream(_ loop: EventLoop<Worker>, _ c: Connection) {
         if let registration = c.upstreamRegistration { loop.deregister(registration) }
         c.upstreamRegistration = nil
         c.upstream.take()?.close()

@@ -27,7 +27,7 @@ struct TLSContextCache {
     private struct Entry {
         var settings: TLSSettings?
         var upstream: UpstreamTLSSettings?
-        var upstreamAddress: Endpoint
+        var upstreamAddress: UpstreamAddress
         var versions: [FileVersion]
         var tls: RouteTLS
     }
@@ -97,7 +97,7 @@ struct TLSContextCache {
             } catch {
                 throw setting(index, upstream.ca == nil ? "upstream_tls" : "upstream_tls.ca", error.message)
             }
-            upstreamName = upstream.serverName ?? spec.upstream.address.description
+            upstreamName = upstream.serverName ?? spec.upstream.hostText
         }
         return RouteTLS(server: server, client: client, upstreamName: upstreamName)
     }
