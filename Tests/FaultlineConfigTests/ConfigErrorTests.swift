@@ -78,7 +78,7 @@ import Testing
           {"name": "a", "listen": "127.0.0.1:9000", "upstream": "[::1]:19002"},
           {"name": "c d", "listen": "0.0.0.0:9000"},
           {"name": "", "listen": "[::]:9000", "upstream": "[::1]:1", "protocol": "udp", "enabled": "yes"},
-          {"listen": "[::1]:9000", "upstream": "h:1", "from": "", "to": 3},
+          {"listen": "[::1]:9000", "upstream": "h..x:1", "from": "", "to": 3},
           {"name": "t", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "tls": {"cert": "c"}, "upstream_tls": {"verify": 1}},
           {"name": "u", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1"},
           "route"
@@ -97,7 +97,7 @@ import Testing
             "routes[4].enabled: expected a boolean, got string",
             "routes[5].name: missing required key",
             "routes[5].listen: listen address [0:0:0:0:0:0:0:1]:9000 overlaps [0:0:0:0:0:0:0:0]:9000 (routes[4].listen)",
-            #"routes[5].upstream: "h:1" is not a valid address"#,
+            #"routes[5].upstream: "h..x:1" is not a valid address"#,
             "routes[5].from: must not be empty",
             "routes[5].to: expected a string, got integer",
             "routes[6].tls.key: missing required key",

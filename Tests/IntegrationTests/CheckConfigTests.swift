@@ -27,8 +27,8 @@ final class CheckConfigTests: XCTestCase {
             #"{"version":1,"routes":[{"name":"a","listen":"127.0.0.1:99999","upstream":"127.0.0.1:1"}]}"#,
             [#"routes[0].listen: "127.0.0.1:99999" is not a valid address"#])
         try assertRejected(
-            #"{"version":1,"routes":[{"name":"a","listen":"127.0.0.1:0","upstream":"db.local:5432"}]}"#,
-            [#"routes[0].upstream: "db.local:5432" is not a valid address"#])
+            #"{"version":1,"routes":[{"name":"a","listen":"127.0.0.1:0","upstream":"db..local:5432"}]}"#,
+            [#"routes[0].upstream: "db..local:5432" is not a valid address"#])
     }
 
     func testDuplicateRouteName() throws {
