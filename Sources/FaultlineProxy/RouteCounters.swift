@@ -24,7 +24,7 @@ public struct ProxyMetrics: Sendable {
             help: "Connections closed at accept because limits.max_connections was reached.", labelNames: ["route"])
         upstreamConnectFailures = CounterFamily(
             name: "faultline_upstream_connect_failures_total",
-            help: "Upstream connects that failed, by reason (refused, timeout, unreachable, error).",
+            help: "Upstream connects that failed, by reason (refused, timeout, unreachable, error, resolve).",
             labelNames: ["route", "reason"])
         bytes = CounterFamily(
             name: "faultline_bytes_total",

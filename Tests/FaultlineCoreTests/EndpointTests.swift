@@ -99,3 +99,21 @@ struct EndpointTests {
         }
     }
 }
+
+/// `UpstreamAddress`: an IP endpoint or a DNS name, kept as written.
+@Suite("UpstreamAddress parsing") struct UpstreamAddressTests {
+    @Test func namesAndAddresses() {
+        #expect(UpstreamAddress(parsing: "redis:6379") == UpstreamAddress(host: .name("redis"), port: 6379))
+        #expect(UpstreamAddress(parsing: "localhost:1")?.description == "localhost:1")
+        #expect(UpstreamAddress(parsing: "localhost:1")?.endpoint == nil)
+        #expect(UpstreamAddress(parsing: "127.0.0.1:80")?.endpoint == Endpoint(address: .v4(127, 0, 0, 1), port: 80))
+        #expect(UpstreamAddress(parsing: "[::1]:80")?.endpoint == Endpoint(address: .v6([UInt8](repeating: 0, count: 15) + [1]), port: 80))
+        #expect(UpstreamAddress(parsing: "db.example:5432")?.hostText == "db.example")
+        #expect(UpstreamAddress(parsing: "10.1.2.3:5432")?.hostText == "10.1.2.3")
+    }
+
+    @Test(arguments: ["redis", "redis:", ":80", "-a:1", "a-:1", "a..b:1", "a.:1", "1.2.3:4", "300.1.1.1:1", "a b:1", "a:99999", "[a]:1"])
+    func rejected(text: String) {
+        #expect(UpstreamAddress(parsing: text) == nil)
+    }
+}

@@ -10,7 +10,8 @@ final class RouteTLS: Sendable {
     /// Originates TLS to the upstream (`routes[].upstream_tls`).
     let client: TLSContext?
     /// Sent as SNI and checked against the upstream's certificate: `upstream_tls.sni`, else the
-    /// upstream's IP address (checked, never sent as SNI).
+    /// upstream's host as written (a name is sent and checked; an IP address is checked, never
+    /// sent as SNI).
     let upstreamName: String?
 
     init(server: TLSContext?, client: TLSContext?, upstreamName: String?) {
