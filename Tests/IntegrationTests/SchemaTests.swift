@@ -108,6 +108,22 @@ final class SchemaTests: XCTestCase {
         }
     }
 
+    /// Upstreams by host name (`redis:6379`, `localhost:…`, a name with `_`, one that will never
+    /// resolve) next to IP literals: accepted by `--check-config` (resolution is not a config
+    /// matter) and by the schema.
+    func testHostNameUpstreamsAreAcceptedByCheckConfigAndBySchema() throws {
+        let directory = try makeScratchDirectory("fl-schema-names")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let upstreams = ["redis:6379", "localhost:6379", "my_service-1.compose:80", "does-not-exist.invalid:80", "[::1]:5432", "10.0.0.5:80"]
+        let routes = upstreams.enumerated().map { #"{"name":"r\#($0.offset)","listen":"127.0.0.1:0","upstream":"\#($0.element)"}"# }
+        let path = directory + "/names.json"
+        try (#"{"version":1,"routes":["# + routes.joined(separator: ",") + "]}").write(toFile: path, atomically: true, encoding: .utf8)
+        let check = try DaemonProcess.checkConfig(path: path)
+        XCTAssertEqual(check.status, 0, check.stderr)
+        let verdict = try XCTUnwrap(try validate([path])[path])
+        XCTAssertTrue(verdict.valid, verdict.errors.joined(separator: "\n"))
+    }
+
     /// The rules a schema cannot express (Tests/SchemaCases/schema-cannot-express.jsonl:
     /// cross-references, uniqueness across entries, order, calendar dates, overflow, repeated
     /// keys): `--check-config` rejects each, the schema accepts it. A case the schema learns to
