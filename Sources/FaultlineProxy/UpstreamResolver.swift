@@ -15,21 +15,8 @@ import Synchronization
 /// every address asks again at once (the service may have moved). A name that did not resolve is
 /// asked again after `negativeTTL` (1 s): docker-compose services often come up after the proxy.
 final class UpstreamResolver: Sendable {
-    /// A name and the port its addresses get.
-    struct Key: Hashable, Sendable {
-        var name: String
-        var port: UInt16
-    }
-
-    /// What a worker gets for a name.
-    enum Lookup {
-        /// Connect to these, in order.
-        case addresses([SocketAddress])
-        /// The name does not resolve: the connect fails with `reason="resolve"`.
-        case failed
-        /// Being resolved: park the connection until `WorkerMessage.resolved`.
-        case pending
-    }
+    typealias Key = UpstreamResolverCache.Key
+    typealias Lookup = UpstreamResolverCache.Lookup
 
     /// What the resolver thread is told.
     enum Message: Sendable {
@@ -40,18 +27,8 @@ final class UpstreamResolver: Sendable {
     static let ttlNanoseconds: UInt64 = 30_000_000_000
     static let negativeTTLNanoseconds: UInt64 = 1_000_000_000
 
-    private struct Entry {
-        var addresses: [SocketAddress] = []
-        var failed = false
-        /// An answer has arrived (addresses or a failure).
-        var answered = false
-        var answeredAt: UInt64 = 0
-        /// Queued to the resolver thread and not answered yet.
-        var inFlight = false
-    }
-
     private struct State {
-        var entries: [Key: Entry] = [:]
+        var cache = UpstreamResolverCache(ttlNanoseconds: ttlNanoseconds, negativeTTLNanoseconds: negativeTTLNanoseconds)
         var workers: [Mailbox<WorkerMessage>] = []
         var requests: Mailbox<Message>?
     }
@@ -102,72 +79,39 @@ final class UpstreamResolver: Sendable {
     /// The addresses of `key` as far as known now (worker threads; never waits for DNS).
     func lookup(_ key: Key) -> Lookup {
         let now = Linux.monotonicNanoseconds()
-        let (result, ask) = state.withLock { state -> (Lookup, Bool) in
-            guard var entry = state.entries[key] else {
-                state.entries[key] = Entry(inFlight: true)
-                return (.pending, true)
-            }
-            var ask = false
-            let lifetime = entry.failed ? Self.negativeTTLNanoseconds : Self.ttlNanoseconds
-            if entry.answered, !entry.inFlight, now &- entry.answeredAt >= lifetime {
-                entry.inFlight = true
-                state.entries[key] = entry
-                ask = true
-            }
-            if !entry.answered || (entry.failed && entry.inFlight) { return (.pending, ask) }
-            return (entry.failed ? .failed : .addresses(entry.addresses), ask)
-        }
+        let (result, ask) = state.withLock { $0.cache.lookup(key, now: now) }
         if ask { request(key) }
         return result
     }
 
     /// Asks for `key` again (a connect failed on every address it had), unless already asked.
     func refresh(_ key: Key) {
-        let ask = state.withLock { state -> Bool in
-            guard var entry = state.entries[key], !entry.inFlight else { return false }
-            entry.inFlight = true
-            state.entries[key] = entry
-            return true
-        }
-        if ask { request(key) }
+        if state.withLock({ $0.cache.refresh(key) }) { request(key) }
     }
 
     /// Keeps only the names `keys` lists (a plan's routes) and starts resolving the new ones, so
     /// the first connection of a new route seldom waits (control thread).
     func retain(_ keys: Set<Key>) {
-        let fresh = state.withLock { state -> [Key] in
-            state.entries = state.entries.filter { keys.contains($0.key) }
-            let fresh = keys.filter { state.entries[$0] == nil }
-            for key in fresh { state.entries[key] = Entry(inFlight: true) }
-            return Array(fresh)
-        }
-        for key in fresh { request(key) }
+        for key in state.withLock({ $0.cache.retain(keys) }) { request(key) }
     }
 
     private func request(_ key: Key) {
         state.withLock { $0.requests }?.post(.resolve(key))
     }
 
-    /// Resolver thread: one name.
+    /// Resolver thread: one name, then every worker is told (a worker with connections parked on
+    /// the name dials them; the others ignore it).
     fileprivate func resolve(_ key: Key) {
-        var entry = Entry()
-        entry.answered = true
-        entry.answeredAt = Linux.monotonicNanoseconds()
+        var addresses: [SocketAddress]?
         do throws(ResolveError) {
-            entry.addresses = try Posix.resolve(host: key.name, port: key.port)
+            addresses = try Posix.resolve(host: key.name, port: key.port)
         } catch {
-            entry.failed = true
             log.warning("upstream.resolve_failed", ["name": key.name, "error": error.reason])
         }
-        let workers = state.withLock { state -> [Mailbox<WorkerMessage>] in
-            // A name no route uses any more (dropped by `retain` meanwhile) is not kept.
-            guard state.entries[key] != nil else { return state.workers }
-            let previous = state.entries[key]
-            state.entries[key] = entry
-            if previous?.addresses != entry.addresses, !entry.failed {
-                log.info("upstream.resolved", ["name": key.name, "addresses": entry.addresses.map(\.description).joined(separator: " ")])
-            }
-            return state.workers
+        let now = Linux.monotonicNanoseconds()
+        let (changed, workers) = state.withLock { ($0.cache.answer(key, addresses: addresses, now: now), $0.workers) }
+        if changed, let addresses {
+            log.info("upstream.resolved", ["name": key.name, "addresses": addresses.map(\.description).joined(separator: " ")])
         }
         for worker in workers { worker.post(.resolved(key)) }
     }
