@@ -175,6 +175,24 @@ import Testing
         #expect(missing.status == 404)
     }
 
+    /// `PATCH /v1/routes/{name}` takes a host-name upstream, shown as written; a malformed name is
+    /// 422 at `upstream`, and `listen` stays an IP address.
+    @Test func patchingARouteToAHostName() {
+        let plane = FakeDataPlane()
+        var state = startedState(plane)
+        let sink = RecordingSink()
+        let patched = state.perform(state.updateRoute(named: "b", body: body(#"{"upstream": "redis:6379"}"#)), on: plane, journal: sink)
+        #expect(patched.status == 200)
+        #expect(patched.json.objectValue?["upstream"] == "redis:6379")
+        #expect(plane.lastPlan?.route(named: "b")?.spec.upstream == UpstreamAddress(host: .name("redis"), port: 6379))
+        guard case .reply(let bad) = state.updateRoute(named: "b", body: body(#"{"upstream": "redis..x:1", "listen": "redis:1"}"#)) else {
+            Issue.record("expected a reply"); return
+        }
+        #expect(bad.status == 422)
+        #expect(bad.bodyText.contains(#"{"path":"listen","message":"\"redis:1\" is not a valid address"}"#), "\(bad.bodyText)")
+        #expect(bad.bodyText.contains(#"{"path":"upstream","message":"\"redis..x:1\" is not a valid address"}"#), "\(bad.bodyText)")
+    }
+
     @Test func aRouteNamedByAFaultCannotBeRemoved() {
         let plane = FakeDataPlane()
         var state = startedState(plane)
