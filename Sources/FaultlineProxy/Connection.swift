@@ -62,6 +62,9 @@ final class Connection {
     var nextCandidate = 0
     /// The connect waits for the upstream's host name to resolve.
     var awaitingResolution = false
+    /// When the wait in progress (for the name, or for one address) times out; earlier
+    /// connect-timeout timers belong to waits that moved on.
+    var connectDeadline: UInt64 = 0
     /// The upstream connect waits for a partition to heal.
     var connectHeld = false
     /// A `connect_delay` timer is pending.

@@ -184,16 +184,18 @@ final class Worker: EventLoopDelegate {
             guard let connection = connection(tag) else { return }
             // A connect that finished and is in its TLS handshake has that deadline instead.
             guard !isHandshaking(connection, .upstream) else { return }
+            if connection.isHTTP {
+                guard connection.http?.machine.upstream == .connecting else { return }
+            } else {
+                guard connection.state == .connecting else { return }
+            }
+            // A timer of an earlier address (or of the wait for the name) that moved on.
+            guard loop.now >= connection.connectDeadline else { return }
             if connection.upstream != nil, connection.nextCandidate < connection.upstreamCandidates.count {
                 // This address did not answer in time: the next one gets its own connect timeout.
                 closeUpstream(loop, connection)
                 connectCandidate(loop, connection)
                 return
-            }
-            if connection.isHTTP {
-                guard connection.http?.machine.upstream == .connecting else { return }
-            } else {
-                guard connection.state == .connecting else { return }
             }
             failConnect(loop, connection, reason: .timeout)
         case .httpTimer:
@@ -504,8 +506,7 @@ final class Worker: EventLoopDelegate {
             case .pending:
                 connection.awaitingResolution = true
                 awaitingResolution[key, default: []].append(tag(.client, connection))
-                loop.scheduleCoarse(
-                    at: loop.now.addingSaturating(plan.limits.connectTimeout.nanoseconds), tag: tag(.connectTimeout, connection))
+                armConnectTimeout(loop, connection)
                 return
             }
         }
@@ -554,9 +555,14 @@ final class Worker: EventLoopDelegate {
             connection.upstreamWritable = true
             connectionEstablished(loop, connection)
         } else {
-            loop.scheduleCoarse(
-                at: loop.now.addingSaturating(plan.limits.connectTimeout.nanoseconds), tag: tag(.connectTimeout, connection))
+            armConnectTimeout(loop, connection)
         }
+    }
+
+    /// `limits.connect_timeout` from now, for the wait in progress (a name, or one address).
+    private func armConnectTimeout(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        connection.connectDeadline = loop.now.addingSaturating(plan.limits.connectTimeout.nanoseconds)
+        loop.scheduleCoarse(at: connection.connectDeadline, tag: tag(.connectTimeout, connection))
     }
 
     func finishConnect(_ loop: EventLoop<Worker>, _ connection: Connection) {
