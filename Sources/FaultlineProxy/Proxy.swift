@@ -62,15 +62,21 @@ public final class Proxy: Sendable {
     /// Starts `workers` threads (0 = one per core) with no routes. Relay buffers are
     /// `bufferBytes` each (fixed for the process's life, like the worker count). `events`
     /// receives `fault.injected` events (rate-limited per connection).
-    public init(
+    public convenience init(
         workers: Int, bufferBytes: Int = Limits.defaults.bufferBytes, metrics: ProxyMetrics, log: Logger,
         events: (any EventSink)? = nil
+    ) throws(SystemError) {
+        try self.init(workers: workers, bufferBytes: bufferBytes, metrics: metrics, log: log, events: events, resolver: UpstreamResolver(log: log))
+    }
+
+    /// As the public initializer, with the resolver given (tests answer names themselves).
+    init(
+        workers: Int, bufferBytes: Int, metrics: ProxyMetrics, log: Logger, events: (any EventSink)?, resolver: UpstreamResolver
     ) throws(SystemError) {
         let count = workers > 0 ? workers : Posix.cpuCount
         workerCount = count
         self.metrics = metrics
         self.log = log
-        let resolver = UpstreamResolver(log: log)
         self.resolver = resolver
         // Not joined on stop: a lookup in progress may take the resolver's full timeout, and
         // nothing waits on its answer once the workers are gone.

@@ -35,9 +35,18 @@ final class UpstreamResolver: Sendable {
 
     private let state = Mutex(State())
     private let log: Logger
+    /// The lookup itself: `Posix.resolve`, or a fixed answer in tests (names with several
+    /// addresses cannot be made without editing /etc/hosts).
+    private let resolveName: @Sendable (String, UInt16) throws(ResolveError) -> [SocketAddress]
 
-    init(log: Logger) {
+    init(
+        log: Logger,
+        resolve: @escaping @Sendable (String, UInt16) throws(ResolveError) -> [SocketAddress] = { (name, port) throws(ResolveError) in
+            try Posix.resolve(host: name, port: port)
+        }
+    ) {
         self.log = log
+        self.resolveName = resolve
     }
 
     /// Starts the resolver thread; it runs until `stop`.
@@ -104,7 +113,7 @@ final class UpstreamResolver: Sendable {
     fileprivate func resolve(_ key: Key) {
         var addresses: [SocketAddress]?
         do throws(ResolveError) {
-            addresses = try Posix.resolve(host: key.name, port: key.port)
+            addresses = try resolveName(key.name, key.port)
         } catch {
             log.warning("upstream.resolve_failed", ["name": key.name, "error": error.reason])
         }
