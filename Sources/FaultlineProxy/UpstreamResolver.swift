@@ -94,8 +94,8 @@ final class UpstreamResolver: Sendable {
     }
 
     /// Asks for `key` again (a connect failed on every address it had), unless already asked.
-    func refresh(_ key: Key) {
-        if state.withLock({ $0.cache.refresh(key) }) { request(key) }
+    func refresh(_ key: Key, failed: [SocketAddress]) {
+        if state.withLock({ $0.cache.refresh(key, failed: failed) }) { request(key) }
     }
 
     /// Keeps only the names `keys` lists (a plan's routes) and starts resolving the new ones, so

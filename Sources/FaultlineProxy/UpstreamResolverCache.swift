@@ -7,7 +7,8 @@ import FaultlineSystem
 /// - An answer is used for `ttl`; after that it is still used while it is asked again (once).
 /// - A failure is used for `negativeTTL`; after that the next lookup waits (`pending`) for the
 ///   new answer rather than failing on an old one.
-/// - `refresh` (a connect failed on every address) asks again at once, unless already asking.
+/// - `refresh` (a connect failed on every address) asks again at once, unless already asking
+///   or the answer changed since.
 struct UpstreamResolverCache {
     /// A name and the port its addresses get.
     struct Key: Hashable, Sendable {
@@ -61,10 +62,12 @@ struct UpstreamResolverCache {
         return (entry.failed ? .failed : .addresses(entry.addresses), ask)
     }
 
-    /// Marks `key` to be asked again at once; true when the resolver must be asked (it was not
-    /// being asked already, and some route still uses the name).
-    mutating func refresh(_ key: Key) -> Bool {
-        guard var entry = entries[key], !entry.inFlight else { return false }
+    /// Marks `key` to be asked again at once, a connect having failed on every one of `failed`;
+    /// true when the resolver must be asked: some route still uses the name, it is not being
+    /// asked already, and `failed` is still its answer (a connect that began before a newer
+    /// answer does not ask again).
+    mutating func refresh(_ key: Key, failed: [SocketAddress]) -> Bool {
+        guard var entry = entries[key], !entry.inFlight, entry.addresses == failed else { return false }
         entry.inFlight = true
         entries[key] = entry
         return true

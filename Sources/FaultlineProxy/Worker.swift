@@ -534,7 +534,7 @@ final class Worker: EventLoopDelegate {
 
     /// Every address failed: the route's host name (if any) is asked again for the next connect.
     private func failConnectOnEveryAddress(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
-        if case .name(let key)? = routes[connection.routeName]?.upstream { resolver.refresh(key) }
+        if case .name(let key)? = routes[connection.routeName]?.upstream { resolver.refresh(key, failed: connection.upstreamCandidates) }
         failConnect(loop, connection, reason: reason)
     }
 

@@ -37,12 +37,15 @@ import Testing
     @Test func aConnectThatFailedOnEveryAddressAsksAgainAtOnce() {
         var cache = cache()
         _ = cache.lookup(redis, now: 0)
-        do { let result = cache.refresh(redis); #expect(!result, "already being asked") }
+        do { let result = cache.refresh(redis, failed: first); #expect(!result, "already being asked") }
         _ = cache.answer(redis, addresses: first, now: 0)
-        do { let result = cache.refresh(redis); #expect(result) }
-        do { let result = cache.refresh(redis); #expect(!result, "asked once") }
+        do { let result = cache.refresh(redis, failed: first); #expect(result) }
+        do { let result = cache.refresh(redis, failed: first); #expect(!result, "asked once") }
         do { let result = cache.lookup(redis, now: 1); #expect(result == (.addresses(first), false), "the old answer serves until the new one") }
-        do { let result = cache.refresh(UpstreamResolverCache.Key(name: "unknown", port: 1)); #expect(!result, "a name no route uses is not asked") }
+        _ = cache.answer(redis, addresses: moved, now: 2)
+        do { let result = cache.refresh(redis, failed: first); #expect(!result, "a connect that began before the new answer does not ask again") }
+        do { let result = cache.refresh(redis, failed: moved); #expect(result) }
+        do { let result = cache.refresh(UpstreamResolverCache.Key(name: "unknown", port: 1), failed: []); #expect(!result, "a name no route uses is not asked") }
     }
 
     @Test func aNameThatDoesNotResolveFailsThenIsAskedAgainAfterOneSecond() {
