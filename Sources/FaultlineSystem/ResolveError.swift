@@ -1,5 +1,3 @@
-internal import Glibc
-
 /// A host name that getaddrinfo could not resolve: its `EAI_*` code and `gai_strerror` text.
 public struct ResolveError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The `EAI_*` code getaddrinfo returned.

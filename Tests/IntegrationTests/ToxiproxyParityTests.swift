@@ -95,6 +95,29 @@ final class ToxiproxyParityTests: DaemonTestCase {
             """#, control, echo: echo)
     }
 
+    /// Upstream host names, as docker-compose and testcontainers setups write them:
+    /// toxiproxy-python's `create(upstream="localhost:PORT")` makes a working proxy, shown with
+    /// the name; a name that does not resolve is accepted (as in Toxiproxy) and its connections
+    /// are closed.
+    func testUpstreamHostNamesThroughToxiproxyPython() throws {
+        let (control, echo) = try start()
+        let output = try runClient(Self.clientPrelude + #"""
+            upstream = "localhost:%s" % ECHO.rsplit(":", 1)[1]
+            proxy = server.create(upstream=upstream, name="redis")
+            assert proxy.upstream == upstream, proxy.upstream
+            assert server.get_proxy("redis").upstream == upstream
+            payload = os.urandom(200000)
+            assert echo_through(proxy, payload) == payload
+            gone = server.create(upstream="does-not-exist.invalid:6379", name="gone")
+            with socket.create_connection(address(gone), timeout=5) as s:
+                assert s.recv(1) == b""
+            print("ok", sorted(server.proxies()))
+            """#, control, echo: echo)
+        XCTAssertTrue(output.contains("ok ['gone', 'redis']"), output)
+        let metrics = try control.call("GET", "/metrics").text
+        XCTAssertTrue(metrics.contains(#"faultline_upstream_connect_failures_total{route="gone",reason="resolve"} 1"#), metrics)
+    }
+
     /// 2. A toxic with only `type` and `stream` (every attribute absent, so 0) is accepted for
     /// every type, as in Toxiproxy, with the zero values' behaviour: a slicer of size 0 passes the
     /// data in 1-byte slices (Toxiproxy panics on it).
