@@ -21,21 +21,28 @@ final class HTTPDaemon {
     ///   - faults: fault objects (JSON text) for the config's `faults`.
     ///   - tcpRoutes: names of routes that are `tcp` instead.
     ///   - requestLog: `limits.request_log`, when not the default.
-    init(
+    convenience init(
         routes: [(name: String, upstream: Endpoint)], faults: [String] = [], seed: UInt64 = 7, workers: Int = 2,
         tcpRoutes: Set<String> = [], requestLog: Int? = nil
     ) throws {
+        let routeObjects = routes.map {
+            #"{"name":"\#($0.name)","listen":"127.0.0.1:0","upstream":"\#($0.upstream)","protocol":"\#(tcpRoutes.contains($0.name) ? "tcp" : "http")"}"#
+        }
+        let logLimit = requestLog.map { #""request_log":\#($0)"# } ?? ""
+        try self.init(routeObjects: routeObjects, faults: faults, seed: seed, workers: workers, limits: logLimit)
+    }
+
+    /// A daemon whose routes the test writes as route objects (JSON text, e.g. with `tls`);
+    /// `limits` are extra members of the config's `limits` (JSON text without braces).
+    init(routeObjects: [String], faults: [String] = [], seed: UInt64 = 7, workers: Int = 2, limits: String = "") throws {
         var template = Array((NSTemporaryDirectory() + "fl-http-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed: errno \(errno)") }
         socketDirectory = String(cString: made)
         let socketPath = socketDirectory + "/control.sock"
         self.socketPath = socketPath
-        let routeText = routes.map {
-            #"{"name":"\#($0.name)","listen":"127.0.0.1:0","upstream":"\#($0.upstream)","protocol":"\#(tcpRoutes.contains($0.name) ? "tcp" : "http")"}"#
-        }.joined(separator: ",")
-        let logLimit = requestLog.map { #","request_log":\#($0)"# } ?? ""
+        let extraLimits = limits.isEmpty ? "" : "," + limits
         let config = #"""
-        {"version":1,"seed":\#(seed),"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":2000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":65536\#(logLimit)},"routes":[\#(routeText)],"faults":[\#(faults.joined(separator: ","))]}
+        {"version":1,"seed":\#(seed),"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":2000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":65536\#(extraLimits)},"routes":[\#(routeObjects.joined(separator: ","))],"faults":[\#(faults.joined(separator: ","))]}
         """#
         do {
             process = try DaemonProcess(config: config)

@@ -5,7 +5,7 @@ import Foundation
 import Glibc
 import XCTest
 
-// Fixture of the TLS tests: certificates made by the openssl CLI, a daemon config with `tls` and
+// Fixture of the TLS tests (the daemon is HTTPDaemon with route objects): certificates made by the openssl CLI, route objects with `tls` and
 // `upstream_tls` routes, and Python's ssl module as the independent client and server.
 
 /// A CA, a server certificate for `localhost` and 127.0.0.1 signed by it, and an unrelated CA,
@@ -40,61 +40,6 @@ final class TestCertificates {
     static func openssl(_ arguments: [String]) throws {
         let (status, output) = try runProcess(["/usr/bin/openssl"] + arguments, timeout: .seconds(30))
         guard status == 0 else { throw DaemonError("openssl \(arguments.joined(separator: " ")) failed: \(output)") }
-    }
-}
-
-/// A daemon whose config the test writes as route objects (JSON text), with a control socket.
-final class TLSDaemon {
-    let process: DaemonProcess
-    let control: ControlHTTP
-    let socketPath: String
-    private let socketDirectory: String
-
-    init(routes: [String], limits: String = "", workers: Int = 2) throws {
-        var template = Array((NSTemporaryDirectory() + "fl-tlsd-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed: errno \(errno)") }
-        socketDirectory = String(cString: made)
-        let socketPath = socketDirectory + "/control.sock"
-        self.socketPath = socketPath
-        let extra = limits.isEmpty ? "" : "," + limits
-        let config = #"""
-        {"version":1,"seed":7,"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":2000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":65536\#(extra)},"routes":[\#(routes.joined(separator: ","))]}
-        """#
-        do {
-            process = try DaemonProcess(config: config)
-        } catch {
-            try? FileManager.default.removeItem(atPath: socketDirectory)
-            throw error
-        }
-        control = ControlHTTP(socketPath: socketPath)
-    }
-
-    deinit {
-        process.kill()
-        try? FileManager.default.removeItem(atPath: socketDirectory)
-    }
-
-    func route(_ name: String) throws -> Endpoint { try process.route(name) }
-
-    func metric(_ name: String, _ labels: [String: String]) throws -> Double? {
-        PrometheusText.value(of: name, labels, in: try control.expect(200, "GET", "/metrics").text)
-    }
-
-    /// Waits until `name{labels}` reads `expected`; the last value read.
-    func metric(_ name: String, _ labels: [String: String], settlesAt expected: Double, timeout: Duration = .seconds(3)) throws -> Double? {
-        let deadline = Deadline(after: timeout)
-        while true {
-            let value = try metric(name, labels)
-            if value == expected || deadline.hasPassed { return value }
-            usleep(10_000)
-        }
-    }
-
-    func journal(_ event: String) throws -> [[String: Any]] {
-        let response = try control.expect(200, "GET", "/v1/journal")
-        return try response.text.split(separator: "\n").compactMap { line in
-            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
-        }.filter { $0["event"] as? String == event }
     }
 }
 

@@ -31,7 +31,7 @@ final class TLSTests: DaemonTestCase {
     /// HTTP/2 is served (a tcp route passes any protocol through); without ALPN it gets none.
     func testSClientVerifiesAndSeesALPNOnATCPRoute() throws {
         let echo = try EchoServer()
-        let daemon = try TLSDaemon(routes: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
         let endpoint = try daemon.route("secure")
         let h2 = try sClient(endpoint, ["-CAfile", certificates.caPath, "-servername", "localhost", "-alpn", "h2,http/1.1", "-verify_return_error"])
         XCTAssertEqual(h2.status, 0, h2.output)
@@ -62,7 +62,7 @@ final class TLSTests: DaemonTestCase {
     /// the plaintext.
     func testTwoHundredConcurrentTLSConnectionsByteExact() throws {
         let echo = try EchoServer(threads: 4)
-        let daemon = try TLSDaemon(routes: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
         let endpoint = try daemon.route("secure")
         let (result, seconds) = try timed {
             try runPython(pythonTLSEchoClients, ["127.0.0.1", "\(endpoint.port)", certificates.caPath, "200", "\(4 << 20)", "12"], timeout: .seconds(180))
@@ -73,8 +73,8 @@ final class TLSTests: DaemonTestCase {
         XCTAssertEqual(report?["connections"] as? Int, 200)
         let total = try XCTUnwrap(report?["bytes"] as? Int)
         XCTAssertGreaterThan(report?["max"] as? Int ?? 0, 1 << 20, "some payloads are megabytes")
-        XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "upstream"], settlesAt: Double(total)), Double(total))
-        XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "downstream"], settlesAt: Double(total)), Double(total))
+        XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "upstream"], settlesAt: Double(total), timeout: .seconds(3)), Double(total))
+        XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "downstream"], settlesAt: Double(total), timeout: .seconds(3)), Double(total))
         print("[tls] 200 connections, \(total) bytes each way, \(String(format: "%.1f", seconds)) s")
     }
 
@@ -82,8 +82,8 @@ final class TLSTests: DaemonTestCase {
     /// is closed and counted with its reason while a long-lived TLS connection keeps relaying.
     func testBadHandshakesTouchNoOtherConnection() throws {
         let echo = try EchoServer()
-        let daemon = try TLSDaemon(
-            routes: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)], limits: #""tls_handshake_timeout":"500ms""#)
+        let daemon = try HTTPDaemon(
+            routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)], limits: #""tls_handshake_timeout":"500ms""#)
         let endpoint = try daemon.route("secure")
         // The bystander: 2 MB through TLS, in flight while the bad clients come and go.
         let caPath = certificates.caPath
@@ -127,7 +127,7 @@ final class TLSTests: DaemonTestCase {
     func testCurlAndAnAbortOnAnHTTPSRoute() throws {
         let upstream = try HTTPUpstream()
         let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
-        let daemon = try TLSDaemon(routes: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
         let port = try daemon.route("web").port
         func curl(_ path: String) throws -> (status: Int32, output: String) {
             try runProcess([
@@ -144,7 +144,7 @@ final class TLSTests: DaemonTestCase {
         XCTAssertEqual(after.output, "200 0 1.1", after.output)
         XCTAssertEqual(upstream.count(path: "/pay"), 0, "the aborted request never reached the upstream")
         XCTAssertEqual(upstream.count(path: "/hello"), 2)
-        XCTAssertEqual(try daemon.metric("faultline_http_requests_total", ["route": "web", "code": "503"], settlesAt: 1), 1)
+        XCTAssertEqual(try daemon.metric("faultline_http_requests_total", ["route": "web", "code": "503"], settlesAt: 1, timeout: .seconds(3)), 1)
         // The API shows the route's TLS settings, never the key.
         let routes = try daemon.control.expect(200, "GET", "/v1/routes").text
         XCTAssertTrue(routes.contains(#""cert":"\#(certificates.certificatePath.replacingOccurrences(of: "/", with: "\\/"))""#) || routes.contains(certificates.certificatePath), routes)
@@ -159,7 +159,7 @@ final class TLSTests: DaemonTestCase {
     func testPythonSSLThroughAnHTTPSRoute() throws {
         let upstream = try HTTPUpstream()
         let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
-        let daemon = try TLSDaemon(routes: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
         let port = try daemon.route("web").port
         let script = #"""
         import http.client, ssl, sys
@@ -183,7 +183,7 @@ final class TLSTests: DaemonTestCase {
     /// client, whatever the records around them weighed.
     func testByteFaultsActOnThePlaintext() throws {
         let echo = try EchoServer()
-        let daemon = try TLSDaemon(routes: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
         let port = try daemon.route("secure").port
         _ = try daemon.control.expect(201, "POST", "/v1/faults", json: #"{"type":"limit_data","route":"secure","direction":"downstream","bytes":1000}"#)
         let script = #"""
@@ -210,7 +210,7 @@ final class TLSTests: DaemonTestCase {
     /// answers, closes, and the client gets everything and then the proxy's close_notify.
     func testCloseNotifyIsAHalfClose() throws {
         let echo = try EchoServer()
-        let daemon = try TLSDaemon(routes: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
         let endpoint = try daemon.route("secure")
         let input = certificates.directory + "/in.bin"
         try Data(randomBytes(1_500_000, seed: 77)).write(to: URL(fileURLWithPath: input))
@@ -220,7 +220,7 @@ final class TLSTests: DaemonTestCase {
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertTrue(result.output.hasPrefix(SHA256.hex(randomBytes(1_500_000, seed: 77))), result.output)
         XCTAssertLessThan(seconds, 9, "the client saw the end by close_notify, not by its own timeout")
-        XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "upstream"], settlesAt: 1_500_000), 1_500_000)
+        XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "upstream"], settlesAt: 1_500_000, timeout: .seconds(3)), 1_500_000)
     }
 
     /// Certificates are read again on SIGHUP: a broken file fails the reload and the old
@@ -231,7 +231,7 @@ final class TLSTests: DaemonTestCase {
         let key = certificates.directory + "/live.key"
         try FileManager.default.copyItem(atPath: certificates.certificatePath, toPath: certificate)
         try FileManager.default.copyItem(atPath: certificates.keyPath, toPath: key)
-        let daemon = try TLSDaemon(routes: [tlsRoute("secure", upstream: echo.endpoint, tls: #"{"cert":"\#(certificate)","key":"\#(key)"}"#)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: #"{"cert":"\#(certificate)","key":"\#(key)"}"#)])
         let endpoint = try daemon.route("secure")
         func verifies(with ca: String) throws -> Bool {
             try sClient(endpoint, ["-CAfile", ca, "-servername", "localhost", "-verify_return_error"]).status == 0
@@ -266,7 +266,7 @@ final class TLSTests: DaemonTestCase {
     /// name fail the handshake, close the client and are counted with their reasons.
     func testOriginationVerifiesTheUpstream() throws {
         let server = try PythonServer(pythonTLSEchoServer, [certificates.certificatePath, certificates.keyPath])
-        let daemon = try TLSDaemon(routes: [
+        let daemon = try HTTPDaemon(routeObjects: [
             tlsRoute("by-ip", upstream: server.endpoint, upstreamTLS: #"{"ca":"\#(certificates.caPath)"}"#),
             tlsRoute("by-name", upstream: server.endpoint, upstreamTLS: #"{"ca":"\#(certificates.caPath)","sni":"localhost"}"#),
             tlsRoute("wrong-ca", upstream: server.endpoint, upstreamTLS: #"{"ca":"\#(certificates.otherCAPath)"}"#),
@@ -280,7 +280,7 @@ final class TLSTests: DaemonTestCase {
             let client = try TestSocket.connect(to: try daemon.route(name))
             try client.send(Array("hello".utf8))
             XCTAssertNotNil(client.waitForClose(timeout: .seconds(5)), "\(name): the client is closed")
-            XCTAssertEqual(try daemon.metric("faultline_tls_handshake_failures_total", ["route": name, "side": "upstream", "reason": reason], settlesAt: 1), 1, name)
+            XCTAssertEqual(try daemon.metric("faultline_tls_handshake_failures_total", ["route": name, "side": "upstream", "reason": reason], settlesAt: 1, timeout: .seconds(3)), 1, name)
         }
         let failures = try daemon.journal("tls.failed")
         XCTAssertEqual(failures.map { $0["route"] as? String ?? "" }.sorted(), ["wrong-ca", "wrong-name"])
@@ -291,7 +291,7 @@ final class TLSTests: DaemonTestCase {
     /// server, megabytes byte-exact both ways.
     func testTerminateAndOriginateOnOneRoute() throws {
         let server = try PythonServer(pythonTLSEchoServer, [certificates.certificatePath, certificates.keyPath])
-        let daemon = try TLSDaemon(routes: [
+        let daemon = try HTTPDaemon(routeObjects: [
             tlsRoute("both", upstream: server.endpoint, tls: serverTLS, upstreamTLS: #"{"ca":"\#(certificates.caPath)","sni":"localhost"}"#),
         ])
         let port = try daemon.route("both").port
@@ -324,7 +324,7 @@ final class TLSTests: DaemonTestCase {
             threading.Thread(target=serve, args=(raw,), daemon=True).start()
         """#
         let server = try PythonServer(script, [certificates.certificatePath, certificates.keyPath])
-        let daemon = try TLSDaemon(routes: [
+        let daemon = try HTTPDaemon(routeObjects: [
             tlsRoute("api", upstream: server.endpoint, protocolKind: "http", upstreamTLS: #"{"ca":"\#(certificates.caPath)","sni":"localhost"}"#),
         ])
         let client = try HTTPTestConnection(to: try daemon.route("api"))
@@ -339,7 +339,7 @@ final class TLSTests: DaemonTestCase {
     func testAClientsCloseNotifyIsAnsweredWithOurs() throws {
         let upstream = try HTTPUpstream()
         let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
-        let daemon = try TLSDaemon(routes: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("web", upstream: upstream.endpoint, protocolKind: "http", tls: tls)])
         let endpoint = try daemon.route("web")
         let script = #"""
 import socket, ssl, sys
@@ -398,7 +398,7 @@ print(result, got.split(b"\r\n")[0].decode())
         XCTAssertTrue(check.stderr.contains("routes[0].tls.cert: cannot read \(missing)"), check.stderr)
 
         let echo = try EchoServer()
-        let daemon = try TLSDaemon(routes: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
         let added = try daemon.control.request("POST", "/v1/routes", json: #"{"name":"bad","listen":"127.0.0.1:0","upstream":"\#(echo.endpoint)","tls":{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.caPath)"}}"#)
         XCTAssertEqual(added.status, 422, added.text)
         XCTAssertTrue(added.text.contains("routes[1].tls.key"), added.text)
