@@ -33,7 +33,13 @@ enum ProcFS {
     /// The number of open file descriptors of this process, not counting the one used to
     /// list /proc/self/fd; `nil` if it cannot be listed.
     static func openFileDescriptorCount() -> Int? {
-        guard let directory = opendir("/proc/self/fd") else { return nil }
+        numericEntryCount(in: "/proc/self/fd")
+    }
+
+    /// The entries of `path` whose names are decimal numbers (descriptors, in a /proc fd
+    /// directory), not counting the descriptor of the directory stream itself.
+    static func numericEntryCount(in path: String) -> Int? {
+        guard let directory = opendir(path) else { return nil }
         defer { _ = closedir(directory) }
         let ownDescriptor = dirfd(directory)
         var count = 0

@@ -2,7 +2,7 @@ import Glibc
 import Testing
 @testable import FaultlineMetrics
 
-// Serialized, and the only suite here that opens files: the descriptor count is exact.
+// Serialized: the tests read process-wide counters.
 @Suite("ProcessMetrics", .serialized)
 struct ProcessMetricsTests {
     private let registry: MetricsRegistry = {
@@ -43,15 +43,34 @@ struct ProcessMetricsTests {
         #expect(after - before >= Double(48 << 20), "rss \(before) -> \(after) after touching 64 MiB")
     }
 
-    @Test("open descriptors are counted exactly")
+    @Test("only numeric entries are counted as descriptors")
+    func numericEntries() throws {
+        var template = Array("/tmp/faultline-fds-XXXXXX".utf8CString)
+        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let names = ["0", "1", "2", "17", "4096", "abc", "1a", "-3"]
+        for name in names {
+            let fd = open("\(directory)/\(name)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+            #expect(fd >= 0)
+            close(fd)
+        }
+        defer {
+            for name in names { unlink("\(directory)/\(name)") }
+            rmdir(directory)
+        }
+        #expect(ProcFS.numericEntryCount(in: directory) == 5)
+        #expect(ProcFS.numericEntryCount(in: "\(directory)/missing") == nil)
+    }
+
+    @Test("open descriptors of this process are counted")
     func openDescriptors() throws {
         let baseline = try #require(scrape("process_open_fds"))
         #expect(baseline >= 3)  // stdin, stdout, stderr at least
 
-        // Exit tests in other suites open pipes to their child processes while this runs, so
-        // a trial can be disturbed; an exact count must still come out of one of five.
+        // Other suites in this process (control-server and exit tests) open and close sockets
+        // and pipes while this runs, so a trial can be disturbed; the exact count is checked
+        // on a quiet directory above, and here one of fifty trials must come out exact.
         var trials: [(before: Double, during: Double, after: Double)] = []
-        for _ in 0..<5 {
+        for _ in 0..<50 {
             let before = try #require(scrape("process_open_fds"))
             let opened = (0..<3).map { _ in open("/dev/null", O_RDONLY | O_CLOEXEC) }
             #expect(opened.allSatisfy { $0 >= 0 })
@@ -60,6 +79,7 @@ struct ProcessMetricsTests {
             let after = try #require(scrape("process_open_fds"))
             trials.append((before, during, after))
             if during == before + 3, after == before { break }
+            usleep(20_000)
         }
         #expect(trials.contains { $0.during == $0.before + 3 && $0.after == $0.before }, "trials: \(trials)")
     }
