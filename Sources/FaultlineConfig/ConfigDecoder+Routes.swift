@@ -11,7 +11,7 @@ extension ConfigDecoder {
         guard let items = diagnostics.array(value, "routes") else { return ([], []) }
         var routes: [RouteSpec] = []
         var names: [String: Int] = [:]
-        var listens: [(endpoint: Endpoint, path: String)] = []
+        var listens = ListenAddressIndex<ListenOwner>()
         for (index, item) in items.enumerated() {
             let path = JSONPath.index("routes", index)
             let errorsBefore = diagnostics.errors.count
@@ -29,10 +29,12 @@ extension ConfigDecoder {
             var listen: Endpoint?
             if let value = reader.require("listen", &diagnostics),
                let endpoint = diagnostics.endpoint(value, reader.path("listen")) {
-                if let message = listenConflict(endpoint, with: listens) {
-                    diagnostics.add(reader.path("listen"), message)
+                if let (other, kind) = listens.conflict(with: endpoint) {
+                    diagnostics.add(reader.path("listen"), kind == .duplicate
+                        ? "duplicate listen address \(endpoint) (also \(other.path))"
+                        : "listen address \(endpoint) overlaps \(other.endpoint) (\(other.path))")
                 }
-                listens.append((endpoint, reader.path("listen")))
+                listens.insert(endpoint, owner: ListenOwner(endpoint: endpoint, path: reader.path("listen")))
                 listen = endpoint
             }
             let upstream = reader.require("upstream", &diagnostics).flatMap {
@@ -74,30 +76,10 @@ extension ConfigDecoder {
         return (routes, allNames)
     }
 
-    /// Why `endpoint` cannot be bound next to the listeners already seen, or nil. Port 0 asks the
-    /// kernel for a free port, so it never conflicts.
-    private static func listenConflict(
-        _ endpoint: Endpoint, with earlier: [(endpoint: Endpoint, path: String)]
-    ) -> String? {
-        guard endpoint.port != 0 else { return nil }
-        for other in earlier where other.endpoint.port == endpoint.port {
-            if other.endpoint.address == endpoint.address {
-                return "duplicate listen address \(endpoint) (also \(other.path))"
-            }
-            if isWildcard(other.endpoint.address, sameFamilyAs: endpoint.address)
-                || isWildcard(endpoint.address, sameFamilyAs: other.endpoint.address) {
-                return "listen address \(endpoint) overlaps \(other.endpoint) (\(other.path))"
-            }
-        }
-        return nil
-    }
-
-    private static func isWildcard(_ address: IPAddress, sameFamilyAs other: IPAddress) -> Bool {
-        switch (address, other) {
-        case (.v4(0, 0, 0, 0), .v4): return true
-        case (.v6(let bytes), .v6): return bytes.allSatisfy { $0 == 0 }
-        default: return false
-        }
+    /// Where a listen address was first written.
+    struct ListenOwner: Sendable {
+        var endpoint: Endpoint
+        var path: String
     }
 
     /// Faults that decoded cleanly. Written ids are checked first, so a generated id

@@ -22,8 +22,8 @@ extension ControlState {
         if route(named: spec.name) != nil {
             return .reply(.error(409, code: "route_exists", message: "a route named \"\(spec.name)\" already exists", path: "name"))
         }
-        if let owner = listenOwner(spec.listen, except: nil) {
-            return .reply(.error(409, code: "address_in_use", message: "listen address \(spec.listen) is used by route \"\(owner)\"", path: "listen"))
+        if let conflict = listenConflict(spec.listen, except: nil) {
+            return .reply(.error(409, code: "address_in_use", message: conflict, path: "listen"))
         }
         var proposed = self
         proposed.routes.append(ManagedRoute(spec: spec, origin: .runtime))
@@ -72,8 +72,8 @@ extension ControlState {
         if !errors.isEmpty { return .reply(.invalid(code: "invalid_route", ConfigErrors(errors))) }
         let old = routes[index].spec
         if spec == old { return .reply(.json(200, json(routes[index]))) }
-        if spec.listen != old.listen, let owner = listenOwner(spec.listen, except: name) {
-            return .reply(.error(409, code: "address_in_use", message: "listen address \(spec.listen) is used by route \"\(owner)\"", path: "listen"))
+        if spec.listen != old.listen, let conflict = listenConflict(spec.listen, except: name) {
+            return .reply(.error(409, code: "address_in_use", message: conflict, path: "listen"))
         }
         var events: [JournalEvent] = []
         if spec.listen != old.listen || spec.upstream != old.upstream { events.append(ControlEvents.routeUpdated(spec)) }
@@ -100,12 +100,21 @@ extension ControlState {
         return .change(ControlChange(proposed: proposed, reply: .noContent, events: [ControlEvents.routeRemoved(name)]))
     }
 
-    /// The route (other than `except`) configured or bound on `endpoint`; port 0 never collides.
-    private func listenOwner(_ endpoint: Endpoint, except: String?) -> String? {
+    /// Why `endpoint` cannot be bound next to the routes other than `except` (configured or bound
+    /// addresses, the same one or a wildcard and an address of its family on the same port), or
+    /// nil; port 0 never collides.
+    private func listenConflict(_ endpoint: Endpoint, except: String?) -> String? {
         guard endpoint.port != 0 else { return nil }
-        return routes.first { route in
-            route.spec.name != except && (route.spec.listen == endpoint || boundAddresses[route.spec.name] == endpoint)
-        }?.spec.name
+        for route in routes where route.spec.name != except {
+            for other in [route.spec.listen, boundAddresses[route.spec.name]].compactMap({ $0 }) {
+                switch ListenConflict.between(endpoint, other) {
+                case .duplicate: return "listen address \(endpoint) is used by route \"\(route.spec.name)\""
+                case .overlaps: return "listen address \(endpoint) overlaps \(other) of route \"\(route.spec.name)\""
+                case nil: continue
+                }
+            }
+        }
+        return nil
     }
 
     /// Decodes one route object with the config decoder's rules, by decoding a one-route config:
