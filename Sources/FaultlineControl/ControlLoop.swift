@@ -72,12 +72,9 @@ final class ControlLoop: EventLoopDelegate {
 
     /// Puts the first plan in force, then binds and registers the listeners.
     func start(_ loop: EventLoop<ControlLoop>) throws(ControlServerError) -> ControlServer.Addresses {
-        do {
-            try service.start()
-        } catch {
-            throw .initialPlan("\(error)")
-        }
-        armScheduleTimer(loop)
+        // The control listeners first: they fail fast (a socket in use) and the loop does not
+        // answer before `run`, so nothing is served before the plan is in force; and a start
+        // that fails anywhere journals nothing (`daemon.started` comes with the plan).
         var addresses = ControlServer.Addresses()
         let control = settings.config.control
         var socketPath = control.unixSocket
@@ -100,6 +97,12 @@ final class ControlLoop: EventLoopDelegate {
             addresses.metrics = bound
             log.info("metrics.listening", ["address": "\(bound)"])
         }
+        do {
+            try service.start()
+        } catch {
+            throw .initialPlan("\(error)")
+        }
+        armScheduleTimer(loop)
         return addresses
     }
 

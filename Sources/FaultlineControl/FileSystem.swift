@@ -26,9 +26,33 @@ enum FileSystem {
         return contents
     }
 
-    /// Opens (creating with mode 0644) a file for appending.
+    /// Opens (creating with mode 0644) a file for appending, readable too (for its tail).
     static func openForAppend(path: String) throws(SystemError) -> FileDescriptor {
-        try openFile(path: path, flags: O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode: 0o644)
+        try openFile(path: path, flags: O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, mode: 0o644)
+    }
+
+    /// The last `maxBytes` (at most) of a regular file, read with pread so an O_APPEND
+    /// descriptor's position does not matter.
+    static func readTail(_ fd: borrowing FileDescriptor, maxBytes: Int) throws(SystemError) -> [UInt8] {
+        var status = stat()
+        guard fd.withUnsafeHandle({ fstat($0, &status) }) == 0 else { throw SystemError(errno: errno, call: "fstat") }
+        let size = Int(status.st_size)
+        let start = max(0, size - maxBytes)
+        var bytes = [UInt8](repeating: 0, count: size - start)
+        var done = 0
+        while done < bytes.count {
+            let want = bytes.count - done
+            let got = fd.withUnsafeHandle { raw in
+                bytes.withUnsafeMutableBytes { Glibc.pread(raw, $0.baseAddress! + done, want, off_t(start + done)) }
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(errno: errno, call: "pread")
+            }
+            if got == 0 { break }
+            done += got
+        }
+        return Array(bytes[0..<done])
     }
 
     /// Writes all of `bytes` to a blocking descriptor (a regular file).

@@ -1,3 +1,4 @@
+internal import Glibc
 public import FaultlineCore
 public import FaultlineSystem
 import Synchronization
@@ -35,10 +36,16 @@ public final class Journal: EventSink {
 
     /// A journal appending to `path` (created with mode 0644 if missing; its directory must
     /// exist), or memory-only when `path` is nil.
+    ///
+    /// The file is locked (flock) for as long as this journal lives, so a second daemon pointed
+    /// at it fails here, before it writes anything. Numbering continues after the last `seq` in
+    /// the file, so `since=SEQ` readers never see a number twice across restarts; a last line
+    /// cut short (a crash mid-write) is ended with a newline before the first new event.
     /// - Parameters:
     ///   - retention: events kept for `entries(after:)`.
     ///   - clock: realtime nanoseconds since 1970, for `ts`.
-    /// - Throws: `SystemError` when the file cannot be opened.
+    /// - Throws: `SystemError` when the file cannot be opened or read, and `EWOULDBLOCK` from
+    ///   `flock` when another process holds it.
     public init(
         path: String?, retention: Int = Journal.defaultRetention, log: Logger,
         clock: @escaping @Sendable () -> UInt64 = { Linux.realtimeNanoseconds() }
@@ -48,10 +55,50 @@ public final class Journal: EventSink {
         self.clock = clock
         self.log = log
         if let path {
-            file = JournalFile(try FileSystem.openForAppend(path: path))
+            let descriptor = try FileSystem.openForAppend(path: path)
+            guard try Posix.tryLockExclusive(descriptor) else {
+                throw SystemError(errno: EWOULDBLOCK, call: "flock")
+            }
+            let tail = try FileSystem.readTail(descriptor, maxBytes: 1 << 20)
+            let next = Journal.sequenceOfLastLine(inTail: tail) + 1
+            if let last = tail.last, last != UInt8(ascii: "\n") {
+                try FileSystem.writeAll(descriptor, [UInt8(ascii: "\n")])
+            }
+            file = JournalFile(descriptor)
+            state.withLock { $0.nextSequence = next }
         } else {
             file = nil
         }
+    }
+
+    /// The `seq` of the last complete line of a journal file's tail that starts with
+    /// `{"seq":N`, or 0 when there is none. Lines that are cut short or are not ours are skipped.
+    public static func sequenceOfLastLine(inTail tail: [UInt8]) -> UInt64 {
+        let prefix = Array(#"{"seq":"#.utf8)
+        var end = tail.count
+        // The bytes after the last newline are an unfinished line: never trusted.
+        while end > 0, tail[end - 1] != UInt8(ascii: "\n") { end -= 1 }
+        while end > 0 {
+            var start = end - 1
+            while start > 0, tail[start - 1] != UInt8(ascii: "\n") { start -= 1 }
+            let line = tail[start..<(end - 1)]
+            end = start
+            // The first line of a tail that does not begin the file may be partial; its digits
+            // would still be whole only by chance, so it is checked like any other.
+            guard line.count > prefix.count, line.starts(with: prefix), line.last == UInt8(ascii: "}") else { continue }
+            var value: UInt64 = 0
+            var digits = 0
+            for byte in line.dropFirst(prefix.count) {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) else { break }
+                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+                guard !overflow1, !overflow2 else { digits = 0; break }
+                value = sum
+                digits += 1
+            }
+            if digits > 0 { return value }
+        }
+        return 0
     }
 
     /// Numbers, timestamps, writes and keeps one event.

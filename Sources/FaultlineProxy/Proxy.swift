@@ -158,7 +158,8 @@ public final class Proxy: Sendable {
                     continue
                 }
                 do throws(SystemError) {
-                    let bound = try bindAll(spec.listen, into: handoffs, route: spec.name)
+                    let held = state.listening.values.contains { $0.bound == spec.listen }
+                    let bound = try bindAll(spec.listen, into: handoffs, route: spec.name, heldHere: held)
                     listening[spec.name] = (spec.listen, bound)
                     effective.routes[index].spec.listen = bound
                     fresh.append(spec.name)
@@ -236,9 +237,16 @@ public final class Proxy: Sendable {
     /// Connections open across all workers.
     public var openConnections: Int { limits.openConnections.load(ordering: .relaxed) }
 
-    private func bindAll(_ endpoint: Endpoint, into handoffs: [ListenerHandoff], route: String) throws(SystemError) -> Endpoint {
+    /// Binds one listener per worker on `endpoint`. `heldHere`: this process listens there
+    /// already (a route renamed or moved by the same plan), so the group is joined as before.
+    private func bindAll(
+        _ endpoint: Endpoint, into handoffs: [ListenerHandoff], route: String, heldHere: Bool
+    ) throws(SystemError) -> Endpoint {
         var address = SocketAddress(endpoint)
         var bound = endpoint
+        // The workers' listeners share the port through SO_REUSEPORT, which another faultlined
+        // of the same user could join: refuse a port somebody already listens on.
+        if endpoint.port != 0, !heldHere { try Posix.checkNobodyListens(at: address) }
         for handoff in handoffs {
             let fd = try Posix.listen(at: address, reusePort: true)
             if bound.port == 0 {

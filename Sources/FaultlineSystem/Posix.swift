@@ -39,6 +39,37 @@ public enum Posix {
         return fd
     }
 
+    /// Throws EADDRINUSE when any socket, in this process or another, listens on `address`:
+    /// binds a socket with SO_REUSEADDR but not SO_REUSEPORT there (a listener conflicts with
+    /// it however it was bound, while connections left in TIME_WAIT do not) and closes it.
+    /// Binding the SO_REUSEPORT group right after this keeps other processes out of it, since
+    /// the kernel lets any process of the same user join such a group.
+    public static func checkNobodyListens(at address: SocketAddress) throws(SystemError) {
+        guard address.family != .unix else { return }
+        let fd = try socket(family: address.family, nonBlocking: true)
+        try fd.withUnsafeHandle { (raw) throws(SystemError) in
+            try setOption(raw, SOL_SOCKET, SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)")
+            if address.family == .inet6 { try setOption(raw, CInt(IPPROTO_IPV6), IPV6_V6ONLY, 1, "setsockopt(IPV6_V6ONLY)") }
+            try address.withSockAddr { (sa, len) throws(SystemError) in
+                try syscall("bind") { Glibc.bind(raw, sa, len) }
+            }
+        }
+        fd.close()
+    }
+
+    /// Takes an exclusive advisory lock (flock) on an open file without waiting; false when
+    /// another open file description holds it (another process, or another open in this one).
+    /// The lock lasts until the descriptor is closed.
+    public static func tryLockExclusive(_ fd: borrowing FileDescriptor) throws(SystemError) -> Bool {
+        while true {
+            let result = fd.withUnsafeHandle { CFaultline_flock($0, CFaultline_LOCK_EX | CFaultline_LOCK_NB) }
+            if result == 0 { return true }
+            if errno == EINTR { continue }
+            if errno == EWOULDBLOCK { return false }
+            throw SystemError(errno: errno, call: "flock")
+        }
+    }
+
     /// A connection taken from a listener, with its peer's address.
     public struct Accepted: ~Copyable {
         public var descriptor: FileDescriptor

@@ -56,6 +56,12 @@ final class Daemon {
         let journal: Journal
         do {
             journal = try Journal(path: config.journal, log: log)
+        } catch where error.call == "flock" {
+            log.error("journal.locked", [
+                "path": config.journal ?? "",
+                "error": "the journal file is locked by another process (another faultlined writes it); give each daemon its own journal",
+            ])
+            return 1
         } catch {
             log.error("journal.open_failed", ["path": config.journal ?? "", "error": "\(error)"])
             return 1

@@ -36,9 +36,46 @@ import Testing
         second.record(JournalEvent(event: "b"))
         #expect(try readText(path) == """
             {"seq":1,"ts":"1970-01-01T00:00:00.000000Z","event":"a"}
-            {"seq":1,"ts":"1970-01-01T00:00:00.000000Z","event":"b"}
+            {"seq":2,"ts":"1970-01-01T00:00:00.000000Z","event":"b"}
 
             """)
+        #expect(second.lastSequence == 2)
+        #expect(second.entries(after: 0).entries.map(\.sequence) == [2], "memory holds this run's events only")
+    }
+
+    @Test func aSecondJournalOnTheSameFileIsRefusedAndWritesNothing() throws {
+        let directory = try temporaryDirectory()
+        let path = directory + "/journal.jsonl"
+        let first = try Journal(path: path, log: Logger(minimumLevel: .error), clock: { 0 })
+        first.record(JournalEvent(event: "a"))
+        let before = try readText(path)
+        #expect(throws: SystemError(errno: EWOULDBLOCK, call: "flock")) {
+            _ = try Journal(path: path, log: Logger(minimumLevel: .error), clock: { 0 })
+        }
+        #expect(try readText(path) == before)
+        first.record(JournalEvent(event: "b"))
+        #expect(try readText(path).hasSuffix(#"{"seq":2,"ts":"1970-01-01T00:00:00.000000Z","event":"b"}"# + "\n"))
+    }
+
+    @Test func aLineCutShortIsEndedAndNotTrusted() throws {
+        let directory = try temporaryDirectory()
+        let path = directory + "/journal.jsonl"
+        let crashed = #"{"seq":7,"ts":"x","event":"a"}"# + "\n" + #"{"seq":8,"ts":"x","ev"#
+        #expect(fopen(path, "w").map { file in defer { fclose(file) }; return fputs(crashed, file) >= 0 } == true)
+        let journal = try Journal(path: path, log: Logger(minimumLevel: .error), clock: { 0 })
+        journal.record(JournalEvent(event: "b"))
+        #expect(try readText(path) == crashed + "\n" + #"{"seq":8,"ts":"1970-01-01T00:00:00.000000Z","event":"b"}"# + "\n")
+    }
+
+    @Test func theLastSequenceOfATail() {
+        func last(_ text: String) -> UInt64 { Journal.sequenceOfLastLine(inTail: Array(text.utf8)) }
+        #expect(last("") == 0)
+        #expect(last("\n\n") == 0)
+        #expect(last(#"{"seq":41,"event":"a"}"# + "\n" + #"{"seq":42,"event":"b"}"# + "\n") == 42)
+        #expect(last(#"{"seq":41,"event":"a"}"# + "\n" + #"{"seq":42,"ev"#) == 41, "an unfinished line is skipped")
+        #expect(last(#"{"seq":41,"event":"a"}"# + "\n" + "garbage\n" + #"{"seq":"x"}"# + "\n") == 41)
+        #expect(last(#"q":99,"event":"a"}"# + "\n") == 0, "a line not starting with seq is not ours")
+        #expect(last(#"{"seq":99999999999999999999999,"e":1}"# + "\n" + "") == 0, "overflow is not a number")
     }
 
     @Test func aMissingDirectoryIsAnError() {

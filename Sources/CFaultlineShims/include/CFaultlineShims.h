@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/un.h>
+#include <sys/file.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -30,6 +31,11 @@ static const int CFaultline_SOCK_NONBLOCK = SOCK_NONBLOCK;
 static const int CFaultline_SOCK_CLOEXEC = SOCK_CLOEXEC;
 
 /// epoll_event is packed; build and read it in C so Swift never touches the layout.
+// Swift's Glibc module shadows the function flock(2) with struct flock.
+static inline int CFaultline_flock(int fd, int operation) { return flock(fd, operation); }
+static const int CFaultline_LOCK_EX = LOCK_EX;
+static const int CFaultline_LOCK_NB = LOCK_NB;
+
 static inline struct epoll_event CFaultline_epoll_event_make(uint32_t events, uint64_t data) {
     struct epoll_event ev;
     ev.events = events;
