@@ -6,7 +6,8 @@ extension ControlState {
     /// applied to `dataPlane` (which returns once every worker has it), and only then committed
     /// to `self` and written to `journal`. When the data plane refuses the plan, nothing changes
     /// and the answer is 409 `apply_failed` — or 422 `invalid_setting` with the setting's path
-    /// when the data plane cannot serve one (a TLS file it cannot read).
+    /// when the data plane cannot serve one (a TLS file it cannot read), or 503
+    /// `dataplane_timeout` when a worker did not take the plan in time.
     /// - Parameter now: monotonic nanoseconds, for the time left on faults with `for` in the answer.
     /// - Returns: the answer to send.
     public mutating func perform(
@@ -21,6 +22,9 @@ extension ControlState {
             do {
                 applied = try dataPlane.apply(plan)
             } catch {
+                if (error as? any DataPlaneTimeout)?.dataPlaneTimeout == true {
+                    return .error(503, code: "dataplane_timeout", message: "\(error)")
+                }
                 if let problem = (error as? any SettingProblem)?.settingProblem {
                     return .invalid(code: "invalid_setting", ConfigErrors([ConfigError(path: problem.path, message: problem.message)]))
                 }

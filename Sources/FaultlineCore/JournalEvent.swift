@@ -82,3 +82,9 @@ public protocol SettingProblem: Error {
     /// error is not about a setting.
     var settingProblem: (path: String, message: String)? { get }
 }
+
+/// An error meaning the data plane did not take a plan in time (a worker held busy) and
+/// nothing changed: the control side answers 503 `dataplane_timeout`.
+public protocol DataPlaneTimeout: Error {
+    var dataPlaneTimeout: Bool { get }
+}

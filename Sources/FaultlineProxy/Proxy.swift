@@ -5,10 +5,10 @@ public import FaultlineSystem
 import Synchronization
 
 /// Why a plan could not be put in force. Nothing changed when one is thrown.
-public enum ProxyError: Error, Sendable, CustomStringConvertible, SettingProblem {
+public enum ProxyError: Error, Sendable, CustomStringConvertible, SettingProblem, DataPlaneTimeout {
     /// A route's listener could not be bound.
     case bind(route: String, address: Endpoint, SystemError)
-    /// A worker did not acknowledge in time.
+    /// A worker did not take the plan in time: it was rolled back, nothing changed.
     case workerTimeout
     /// A setting of the plan cannot be served: a TLS file that is missing or unusable.
     case setting(path: String, message: String)
@@ -20,8 +20,13 @@ public enum ProxyError: Error, Sendable, CustomStringConvertible, SettingProblem
         case .bind(let route, let address, let error):
             return "route \(route): cannot listen on \(address): \(error.reason)"
         case .workerTimeout:
-            return "workers did not acknowledge the new plan in time"
+            return "a worker did not take the new plan in time; nothing changed"
         }
+    }
+
+    public var dataPlaneTimeout: Bool {
+        if case .workerTimeout = self { return true }
+        return false
     }
 
     public var settingProblem: (path: String, message: String)? {
@@ -37,6 +42,8 @@ public enum ProxyError: Error, Sendable, CustomStringConvertible, SettingProblem
 public final class Proxy: Sendable {
     /// Number of worker threads.
     public let workerCount: Int
+    /// How long `apply` waits for every worker to answer each phase.
+    let acknowledgeTimeout: Duration
     private let metrics: ProxyMetrics
     private let log: Logger
     private let limits = SharedLimits()
@@ -57,6 +64,8 @@ public final class Proxy: Sendable {
         var routeShared: [String: RouteShared] = [:]
         /// The routes' TLS contexts, kept while their settings and files stay the same.
         var tls = TLSContextCache()
+        /// Proposals numbered so far (see `apply`).
+        var proposals: UInt64 = 0
     }
 
     /// Starts `workers` threads (0 = one per core) with no routes. Relay buffers are
@@ -66,15 +75,20 @@ public final class Proxy: Sendable {
         workers: Int, bufferBytes: Int = Limits.defaults.bufferBytes, metrics: ProxyMetrics, log: Logger,
         events: (any EventSink)? = nil
     ) throws(SystemError) {
-        try self.init(workers: workers, bufferBytes: bufferBytes, metrics: metrics, log: log, events: events, resolver: UpstreamResolver(log: log))
+        try self.init(
+            workers: workers, bufferBytes: bufferBytes, metrics: metrics, log: log, events: events,
+            resolver: UpstreamResolver(log: log))
     }
 
-    /// As the public initializer, with the resolver given (tests answer names themselves).
+    /// As the public initializer, with the resolver given (tests answer names themselves) and
+    /// the time `apply` waits for the workers (tests hold one busy).
     init(
-        workers: Int, bufferBytes: Int, metrics: ProxyMetrics, log: Logger, events: (any EventSink)?, resolver: UpstreamResolver
+        workers: Int, bufferBytes: Int, metrics: ProxyMetrics, log: Logger, events: (any EventSink)?, resolver: UpstreamResolver,
+        acknowledgeTimeout: Duration = .seconds(10)
     ) throws(SystemError) {
         let count = workers > 0 ? workers : Posix.cpuCount
         workerCount = count
+        self.acknowledgeTimeout = acknowledgeTimeout
         self.metrics = metrics
         self.log = log
         self.resolver = resolver
@@ -174,16 +188,38 @@ public final class Proxy: Sendable {
             for route in plan.routes {
                 shared[route.spec.name] = state.routeShared[route.spec.name] ?? RouteShared()
             }
+
+            // Two phases, so that no worker runs a plan that another never gets: every worker
+            // first sets the plan aside and answers; only when all have, each puts it in force.
+            // A worker that does not answer in time (held busy) gets an abort queued behind the
+            // proposal, the others drop theirs, the fresh listeners close with the handoffs, and
+            // everything stays as it was. The ledger and resolver keep their state until commit.
+            state.proposals &+= 1
+            let id = state.proposals
+            let prepared = CountdownLatch(count: workerCount)
+            for (index, mailbox) in mailboxes.enumerated() {
+                mailbox.post(.prepare(
+                    PlanProposal(id: id, plan: effective, handoff: handoffs[index], shared: shared, tls: tls), prepared))
+            }
+            guard prepared.wait(timeoutNanoseconds: acknowledgeTimeout.nanoseconds) else {
+                for mailbox in mailboxes { mailbox.post(.abort(id)) }
+                log.error("dataplane.timeout", [
+                    "phase": "prepare", "timeout": "\(acknowledgeTimeout)", "plan": "\(plan.version)",
+                ])
+                throw ProxyError.workerTimeout
+            }
             resolver.retain(Set(plan.routes.filter(\.spec.enabled).compactMap { route -> UpstreamResolver.Key? in
                 guard case .name(let name) = route.spec.upstream.host else { return nil }
                 return UpstreamResolver.Key(name: name, port: route.spec.upstream.port)
             }))
             attemptLedger.retain(plan.routes.flatMap(\.faults).filter { $0.http.attempts != nil })
-            let ack = CountdownLatch(count: workerCount)
-            for (index, mailbox) in mailboxes.enumerated() {
-                mailbox.post(.plan(effective, handoffs[index], shared, tls, ack))
+            let committed = CountdownLatch(count: workerCount)
+            for mailbox in mailboxes { mailbox.post(.commit(id, committed)) }
+            // Decided: a worker that stalls now still runs the plan when it reads its mailbox
+            // (in order, before anything posted later), so the control side takes it as in force.
+            if !committed.wait(timeoutNanoseconds: acknowledgeTimeout.nanoseconds) {
+                log.warning("dataplane.slow_commit", ["timeout": "\(acknowledgeTimeout)", "plan": "\(plan.version)"])
             }
-            guard ack.wait(timeoutNanoseconds: 10_000_000_000) else { throw ProxyError.workerTimeout }
             state.listening = listening
             state.plan = effective
             state.routeShared = shared
@@ -232,6 +268,11 @@ public final class Proxy: Sendable {
         for mailbox in mailboxes { mailbox.post(.stop) }
         for thread in threads { thread.join() }
         resolver.stop()
+    }
+
+    /// Runs `body` on worker `index`'s thread between two of its events (tests hold a worker busy).
+    func runOnWorker(_ index: Int, _ body: @escaping @Sendable () -> Void) {
+        mailboxes[index].post(.run(body))
     }
 
     /// Connections open across all workers.

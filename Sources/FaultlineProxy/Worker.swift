@@ -105,6 +105,8 @@ final class Worker: EventLoopDelegate {
     /// worker, made by the first TLS connection; it lives as long as the worker's thread).
     lazy var tlsScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private(set) var plan: FaultPlan
+    /// A plan prepared but not yet committed or aborted (the first phase of `Proxy.apply`).
+    private var pendingPlan: PlanProposal?
     var routes: [String: Route] = [:]
     private var counters: [String: RouteCounters] = [:]
     /// This worker's parts of the routes' request logs, kept while the route exists.
@@ -220,9 +222,19 @@ final class Worker: EventLoopDelegate {
     func loop(_ loop: EventLoop<Worker>, received messages: [WorkerMessage]) {
         for message in messages {
             switch message {
-            case .plan(let plan, let handoff, let shared, let tls, let ack):
-                install(loop, plan: plan, handoff: handoff, shared: shared, tls: tls)
+            case .prepare(let proposal, let ack):
+                pendingPlan = proposal
                 ack.countDown()
+            case .commit(let id, let ack):
+                if let proposal = pendingPlan, proposal.id == id {
+                    pendingPlan = nil
+                    install(loop, plan: proposal.plan, handoff: proposal.handoff, shared: proposal.shared, tls: proposal.tls)
+                }
+                ack.countDown()
+            case .abort(let id):
+                if pendingPlan?.id == id { pendingPlan = nil }
+            case .run(let body):
+                body()
             case .readLog(let route, let since, let collector):
                 collector.add(requestLogs[route]?.ring.entries(since: since) ?? [])
             case .resolved(let key):

@@ -4,9 +4,15 @@ import Synchronization
 
 /// What the control side tells a worker.
 enum WorkerMessage: Sendable {
-    /// Run this plan; take the listeners handed over; number connections with the shared
-    /// per-route state and the routes' TLS contexts; count down `ack` once it is in force.
-    case plan(FaultPlan, ListenerHandoff, [String: RouteShared], [String: RouteTLS], CountdownLatch)
+    /// Keep this plan aside (nothing changes yet) and count down the latch: the first phase of
+    /// an apply, which tells the control side this worker is responsive.
+    case prepare(PlanProposal, CountdownLatch)
+    /// Put the proposal numbered so in force (taking its listeners) and count down the latch.
+    case commit(UInt64, CountdownLatch)
+    /// Forget the proposal numbered so: not every worker prepared it in time.
+    case abort(UInt64)
+    /// Run `body` on the worker's thread between two events (tests hold a worker busy with it).
+    case run(@Sendable () -> Void)
     /// Add this worker's entries of a route's request log newer than `since` to the collector.
     case readLog(route: String, since: UInt64, RequestLogCollector)
     /// A host name got an answer: dial the connections parked on it.
@@ -15,6 +21,24 @@ enum WorkerMessage: Sendable {
     case drain
     /// Close everything and leave the loop.
     case stop
+}
+
+/// A plan on its way to one worker: the plan, the listeners handed over, the per-route shared
+/// state and the routes' TLS contexts, numbered so that a commit or abort names it.
+final class PlanProposal: Sendable {
+    let id: UInt64
+    let plan: FaultPlan
+    let handoff: ListenerHandoff
+    let shared: [String: RouteShared]
+    let tls: [String: RouteTLS]
+
+    init(id: UInt64, plan: FaultPlan, handoff: ListenerHandoff, shared: [String: RouteShared], tls: [String: RouteTLS]) {
+        self.id = id
+        self.plan = plan
+        self.handoff = handoff
+        self.shared = shared
+        self.tls = tls
+    }
 }
 
 /// Listening sockets bound on the control thread and handed to one worker.

@@ -66,6 +66,20 @@ import Testing
         #expect(state.faults.last?.spec.id == "stall-1")
     }
 
+    @Test func aPlanTheWorkersDidNotTakeIs503AndChangesNothing() {
+        let plane = FakeDataPlane()
+        var state = startedState(plane)
+        let before = state
+        let sink = RecordingSink()
+        plane.failNextApply(with: FakeTimeoutError())
+        let response = state.perform(state.applyFault(body: body(#"{"type": "stall"}"#)), on: plane, journal: sink)
+        #expect(response.status == 503)
+        #expect(response.errorCode == "dataplane_timeout")
+        #expect(response.errorMessage == "a worker did not take the new plan in time; nothing changed")
+        #expect(state == before)
+        #expect(sink.recorded.isEmpty)
+    }
+
     @Test func aDuplicateIDIsAConflict() {
         let plane = FakeDataPlane()
         let state = startedState(plane)

@@ -8,24 +8,29 @@ struct FakeApplyError: Error, CustomStringConvertible {
     var description: String { "route x: cannot listen on 127.0.0.1:1: Address already in use" }
 }
 
+struct FakeTimeoutError: DataPlaneTimeout, CustomStringConvertible {
+    var dataPlaneTimeout: Bool { true }
+    var description: String { "a worker did not take the new plan in time; nothing changed" }
+}
+
 /// A data plane that records plans, resolves port 0 to stable fake ports, and fails on demand.
 final class FakeDataPlane: DataPlane {
     private struct State {
         var plans: [FaultPlan] = []
-        var failNext = false
+        var failNext: (any Error)?
         var ports: [String: UInt16] = [:]
     }
     private let state = Mutex(State())
 
     var plans: [FaultPlan] { state.withLock { $0.plans } }
     var lastPlan: FaultPlan? { plans.last }
-    func failNextApply() { state.withLock { $0.failNext = true } }
+    func failNextApply(with error: any Error = FakeApplyError()) { state.withLock { $0.failNext = error } }
 
     func apply(_ plan: FaultPlan) throws -> FaultPlan {
         try state.withLock { (state) throws -> FaultPlan in
-            if state.failNext {
-                state.failNext = false
-                throw FakeApplyError()
+            if let error = state.failNext {
+                state.failNext = nil
+                throw error
             }
             var effective = plan
             for index in effective.routes.indices where effective.routes[index].spec.listen.port == 0 {
