@@ -298,6 +298,8 @@ public struct TestConfig: Sendable {
     public var connectTimeout = "1s"
     public var shutdownGrace = "5s"
     public var bufferBytes = 65536
+    /// `limits.request_log`; nil leaves the default.
+    public var requestLog: Int?
     public var routes: [Route]
 
     public init(routes: [Route]) { self.routes = routes }
@@ -308,7 +310,7 @@ public struct TestConfig: Sendable {
             #"{"name":"\#($0.name)","listen":"\#($0.listen)","upstream":"\#($0.upstream)"}"#
         }.joined(separator: ",")
         return #"""
-        {"version":1,"seed":\#(seed),"workers":\#(workers),"limits":{"max_connections":\#(maxConnections),"connect_timeout":"\#(connectTimeout)","shutdown_grace":"\#(shutdownGrace)","buffer_bytes":\#(bufferBytes)},"routes":[\#(routeText)]}
+        {"version":1,"seed":\#(seed),"workers":\#(workers),"limits":{"max_connections":\#(maxConnections),"connect_timeout":"\#(connectTimeout)","shutdown_grace":"\#(shutdownGrace)","buffer_bytes":\#(bufferBytes)\#(requestLog.map { ",\"request_log\":\($0)" } ?? "")},"routes":[\#(routeText)]}
         """#
     }
 }
