@@ -7,6 +7,7 @@ public struct ProxyMetrics: Sendable {
     public let connectionsRejected: CounterFamily
     public let upstreamConnectFailures: CounterFamily
     public let bytes: CounterFamily
+    public let bytesDiscarded: CounterFamily
     public let faultInjections: CounterFamily
     public let httpRequests: CounterFamily
     public let httpRequestDuration: HistogramFamily
@@ -29,6 +30,10 @@ public struct ProxyMetrics: Sendable {
         bytes = CounterFamily(
             name: "faultline_bytes_total",
             help: "Bytes relayed, per route and direction (upstream = client to service).",
+            labelNames: ["route", "direction"])
+        bytesDiscarded = CounterFamily(
+            name: "faultline_bytes_discarded_total",
+            help: "Bytes read and dropped by a blackhole, timeout or partition, per route and direction (not in faultline_bytes_total).",
             labelNames: ["route", "direction"])
         faultInjections = CounterFamily(
             name: "faultline_fault_injections_total",
@@ -55,6 +60,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(connectionsRejected)
         registry.register(upstreamConnectFailures)
         registry.register(bytes)
+        registry.register(bytesDiscarded)
         registry.register(faultInjections)
         registry.register(httpRequests)
         registry.register(httpRequestDuration)
@@ -73,7 +79,7 @@ extension ProxyMetrics {
         guard !routes.isEmpty || !faults.isEmpty else { return }
         if !routes.isEmpty {
             let named: @Sendable ([String]) -> Bool = { routes.contains($0[0]) }
-            for family in [connectionsAccepted, connectionsRejected, upstreamConnectFailures, bytes, httpRequests,
+            for family in [connectionsAccepted, connectionsRejected, upstreamConnectFailures, bytes, bytesDiscarded, httpRequests,
                            tlsHandshakeFailures, requestLogDropped] {
                 family.removeShards(worker: worker, where: named)
             }
@@ -103,6 +109,9 @@ final class RouteCounters {
     let rejected: Counter
     let bytesUpstream: Counter
     let bytesDownstream: Counter
+    /// Made on the first discarded byte, so a route that never drops any has no series.
+    private(set) lazy var discardedUpstream = metrics.bytesDiscarded.shard(labels: [route, "upstream"], worker: worker)
+    private(set) lazy var discardedDownstream = metrics.bytesDiscarded.shard(labels: [route, "downstream"], worker: worker)
     private let failures: [Counter]
     /// The route's HTTP request counters, made on the first finished request (a tcp route has none,
     /// so its series never appear).

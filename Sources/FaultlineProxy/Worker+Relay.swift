@@ -77,7 +77,7 @@ extension Worker {
             var progressed = false
 
             // Read from the source while there is room.
-            switch readSource(loop, c, &stream, from: source, budget: budget) {
+            switch readSource(loop, c, &stream, from: source, budget: &budget) {
             case .progressed:
                 progressed = true
             case .idle:
@@ -147,10 +147,13 @@ extension Worker {
     }
 
     /// One read from `source` into the stream's buffer, while there is room and the faults let
-    /// it read; bytes a blackhole or timeout drops are never committed.
+    /// it read; bytes a blackhole, timeout or partition drops are never committed, but they are
+    /// counted (`faultline_bytes_discarded_total`) and spend the wake's budget like bytes
+    /// written, so a fast sender into a blackhole cannot starve the worker's other connections.
     @inline(__always)
     func readSource(
-        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, from source: Connection.Side, budget: Int
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, from source: Connection.Side,
+        budget: inout Int
     ) -> IOOutcome {
         let faults = stream.faults
         let readable = source == .client ? c.clientReadable : c.upstreamReadable
@@ -189,6 +192,9 @@ extension Worker {
                         stream.buffer.didRead(n)
                         faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
                         stream.bytesIn &+= UInt64(n)
+                    } else {
+                        budget -= n
+                        (source == .client ? c.counters.discardedUpstream : c.counters.discardedDownstream).add(UInt64(n))
                     }
                 } else {
                     stream.buffer.didRead(n)

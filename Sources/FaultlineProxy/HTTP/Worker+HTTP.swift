@@ -94,13 +94,13 @@ extension Worker {
         var budget = wakeBudget
         while budget > 0 {
             var progressed = false
-            switch httpRead(loop, c, .upstream, budget: budget) {
+            switch httpRead(loop, c, .upstream, budget: &budget) {
             case .failed: return closeAfterReset(loop, c, session, clientGone: true)
             case .progressed: progressed = true
             case .idle: break
             }
             if session.machine.upstream == .connected {
-                switch httpRead(loop, c, .downstream, budget: budget) {
+                switch httpRead(loop, c, .downstream, budget: &budget) {
                 case .failed: return closeAfterReset(loop, c, session)
                 case .progressed: progressed = true
                 case .idle: break
@@ -282,10 +282,10 @@ extension Worker {
     }
 
     /// One read from the source of `flow` into its buffer, byte faults applied as on tcp routes.
-    private func httpRead(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: Int) -> IOOutcome {
+    private func httpRead(_ loop: EventLoop<Worker>, _ c: Connection, _ flow: Flow, budget: inout Int) -> IOOutcome {
         switch flow {
-        case .upstream: return readSource(loop, c, &c.up, from: .client, budget: budget)
-        case .downstream: return readSource(loop, c, &c.down, from: .upstream, budget: budget)
+        case .upstream: return readSource(loop, c, &c.up, from: .client, budget: &budget)
+        case .downstream: return readSource(loop, c, &c.down, from: .upstream, budget: &budget)
         }
     }
 
