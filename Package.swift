@@ -43,6 +43,9 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(name: "FaultlineClient", dependencies: ["FaultlineCore", "FaultlineConfig"], swiftSettings: strict),
+        // Explore (SPEC §8): the fault space, schedules drawn from a seed, the shrinker. Pure;
+        // faultctl runs the trials.
+        .target(name: "FaultlineExplore", dependencies: ["FaultlineCore", "FaultlineConfig"], swiftSettings: strict),
         .executableTarget(
             name: "faultlined",
             dependencies: [
@@ -55,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "faultctl",
             dependencies: [
-                "FaultlineClient", "FaultlineCore", "FaultlineConfig",
+                "FaultlineClient", "FaultlineCore", "FaultlineConfig", "FaultlineExplore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -77,6 +80,7 @@ let package = Package(
         .testTarget(name: "FaultlineMetricsTests", dependencies: ["FaultlineMetrics"], swiftSettings: strict),
         .testTarget(name: "FaultlineHTTP1Tests", dependencies: ["FaultlineHTTP1"], swiftSettings: strict),
         .testTarget(name: "FaultlineTLSTests", dependencies: ["FaultlineTLS"], swiftSettings: strict),
+        .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineExplore", "FaultlineConfig"], swiftSettings: strict),
         .testTarget(
             name: "FaultlineProxyTests",
             dependencies: ["FaultlineProxy", "FaultlineCore", "FaultlineLoop", "FaultlineSystem", "FaultlineMetrics", "FaultlineTestSupport"],
