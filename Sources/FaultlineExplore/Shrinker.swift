@@ -51,14 +51,31 @@ public struct Shrinker {
             return true
         }
 
-        // 1. Fewer steps: each chunk alone, then each chunk removed, chunks halving in size.
         var steps = failing
+        // Fewer steps, then simpler ones, again while either changed something: a simpler step
+        // can make another one unnecessary.
+        var round = 0
+        rounds: while true {
+            round += 1
+            let before = steps
+            guard removeSteps(&steps, stillFails) else { break rounds }
+            guard simplifySteps(&steps, stillFails) else { break rounds }
+            if steps == before || round >= 4 { break }
+        }
+        outcome.stepsRemoved = failing.count - steps.count
+        outcome.minimal = steps
+        return outcome
+    }
+
+    /// Delta debugging: each chunk alone, then each chunk removed, chunks halving in size.
+    /// Returns false when the budget ran out.
+    private func removeSteps(_ steps: inout [ExploreStep], _ stillFails: ([ExploreStep]) -> Bool?) -> Bool {
         var chunks = 2
         removal: while steps.count >= 2 {
             let parts = Self.split(steps.indices, into: min(chunks, steps.count))
             for part in parts {
                 let alone = part.map { steps[$0] }
-                guard let result = stillFails(alone) else { break removal }
+                guard let result = stillFails(alone) else { return false }
                 if result {
                     steps = alone
                     chunks = 2
@@ -68,7 +85,7 @@ public struct Shrinker {
             if parts.count > 2 {
                 for part in parts {
                     let rest = steps.indices.filter { !part.contains($0) }.map { steps[$0] }
-                    guard let result = stillFails(rest) else { break removal }
+                    guard let result = stillFails(rest) else { return false }
                     if result {
                         steps = rest
                         chunks = max(chunks - 1, 2)
@@ -79,17 +96,20 @@ public struct Shrinker {
             if chunks >= steps.count { break }
             chunks = min(chunks * 2, steps.count)
         }
-        outcome.stepsRemoved = failing.count - steps.count
+        return true
+    }
 
-        // 2. Simpler steps, one change at a time, until a whole pass changes nothing.
+    /// Simpler steps, one change at a time, until a whole pass changes nothing. Returns false
+    /// when the budget ran out.
+    private func simplifySteps(_ steps: inout [ExploreStep], _ stillFails: ([ExploreStep]) -> Bool?) -> Bool {
         var changed = true
-        simplify: while changed {
+        while changed {
             changed = false
             for index in steps.indices {
                 for simpler in Self.simplifications(of: steps[index]) {
                     var candidate = steps
                     candidate[index] = simpler
-                    guard let result = stillFails(candidate) else { break simplify }
+                    guard let result = stillFails(candidate) else { return false }
                     if result {
                         steps = candidate
                         changed = true
@@ -98,8 +118,7 @@ public struct Shrinker {
                 }
             }
         }
-        outcome.minimal = steps
-        return outcome
+        return true
     }
 
     /// The indices cut into `count` contiguous parts of near-equal size.

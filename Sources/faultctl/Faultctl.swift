@@ -38,7 +38,7 @@ struct Faultctl: ParsableCommand {
         subcommands: [
             StatusCommand.self, RoutesCommand.self, FaultsCommand.self, ApplyCommand.self, ClearCommand.self,
             JournalCommand.self, MetricsCommand.self, ReloadCommand.self, PartitionCommand.self, HealCommand.self,
-            ScheduleCommand.self, ReportCommand.self, UICommand.self,
+            ScheduleCommand.self, ReportCommand.self, UICommand.self, ExploreCommand.self,
         ]
     )
 
