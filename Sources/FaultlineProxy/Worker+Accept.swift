@@ -43,7 +43,9 @@ extension Worker {
         case .pause(let retryAt, let startsEpisode):
             if !wasInEpisode { exhaustedListeners += 1 }
             if startsEpisode {
-                log.warning("accept.exhausted", ["listener": listener.routeName, "reason": reason.rawValue, "error": error.reason])
+                log.warning("accept.exhausted", [
+                    "listener": listener.routeName, "worker": "\(index)", "reason": reason.rawValue, "error": error.reason,
+                ])
             }
             // The edge is spent and connections still wait in the backlog: a timer comes back
             // for them; meanwhile the listener is not watched, so nothing wakes this loop for it.
@@ -75,7 +77,8 @@ extension Worker {
         case .ended(let episode):
             exhaustedListeners -= 1
             log.info("accept.recovered", [
-                "listener": listener.routeName, "reason": episode.reason.rawValue, "failures": "\(episode.failures)",
+                "listener": listener.routeName, "worker": "\(index)", "reason": episode.reason.rawValue,
+                "failures": "\(episode.failures)",
                 "duration_ms": "\((episode.recoveredAt &- episode.startedAt) / 1_000_000)",
             ])
         }
