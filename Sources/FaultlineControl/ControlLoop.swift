@@ -747,6 +747,9 @@ final class ControlLoop: EventLoopDelegate {
         case 505: code = "unsupported_version"
         default: code = "malformed_request"
         }
+        if case .unsupportedTransferCoding = error {
+            return .error(status, code: code, message: error.description + "; the control API decodes chunked only")
+        }
         return .error(status, code: code, message: error.description)
     }
 

@@ -92,7 +92,7 @@ public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
         case .contentLengthWithTransferEncoding: return "both Content-Length and Transfer-Encoding"
         case .transferEncodingInHTTP10: return "Transfer-Encoding in an HTTP/1.0 message"
         case .unsupportedTransferEncoding: return "unsupported Transfer-Encoding (must end in chunked, once)"
-        case .unsupportedTransferCoding(let coding): return "unsupported transfer coding \"\(coding)\" (only chunked)"
+        case .unsupportedTransferCoding(let coding): return "unsupported transfer coding \"\(coding)\""
         case .missingHost: return "HTTP/1.1 request without Host"
         case .duplicateHost: return "more than one Host header"
         case .invalidChunkSize: return "invalid chunk size"

@@ -283,7 +283,7 @@ import Testing
         let response = try client.readResponse()
         #expect(response?.status == 501)
         #expect(response?.head.headers["Connection"] == "close")
-        #expect(response?.text == #"{"error":{"code":"not_implemented","message":"unsupported transfer coding \"gzip\" (only chunked)"}}"# + "\n")
+        #expect(response?.text == #"{"error":{"code":"not_implemented","message":"unsupported transfer coding \"gzip\"; the control API decodes chunked only"}}"# + "\n")
         #expect(client.waitForClose())
         // Nothing changed: the body was not read as JSON.
         #expect(running.plane.lastPlan?.route(named: "a")?.faults.map(\.id) == ["slow"])
