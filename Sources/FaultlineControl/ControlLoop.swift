@@ -330,7 +330,8 @@ final class ControlLoop: EventLoopDelegate {
         guard listener.open >= limit else { return true }
         var oldest: ControlConnection?
         for connection in connections.values where connection.kind == listener.kind && connection.isEvictable {
-            if let current = oldest, current.waitingSince <= connection.waitingSince { continue }
+            // Connections accepted in one turn share a time; the older id goes first.
+            if let current = oldest, (current.waitingSince, current.id) <= (connection.waitingSince, connection.id) { continue }
             oldest = connection
         }
         if let oldest {
