@@ -41,6 +41,10 @@ final class ControlConnection {
 
     var deadline: UInt64 = 0
     var deadlineKind = DeadlineKind.idle
+    /// When the current wait began: for the idle keep-alive connection or the incomplete
+    /// request (monotonic ns). At the listener's limit the connection that has waited longest
+    /// makes room.
+    var waitingSince: UInt64 = 0
 
     init(id: UInt64, kind: ControlListenerKind, fd: consuming FileDescriptor, limits: HTTPParserLimits) {
         self.id = id
@@ -53,6 +57,10 @@ final class ControlConnection {
 
     /// True while a request has started arriving and is not complete.
     var requestInProgress: Bool { head != nil || !parser.isIdle }
+
+    /// Whether it may be closed to make room: waiting for a request or for the rest of one, not
+    /// writing an answer or closing after one.
+    var isEvictable: Bool { phase == .open && pendingOutput == 0 }
 }
 
 @available(*, unavailable)

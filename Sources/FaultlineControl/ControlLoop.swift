@@ -27,13 +27,30 @@ final class ControlLoop: EventLoopDelegate {
 
     private final class Listener {
         let kind: ControlListenerKind
+        let index: Int
         var fd: FileDescriptor?
         var registration: Registration?
-        init(kind: ControlListenerKind, fd: consuming FileDescriptor) {
+        /// Out of descriptors (or memory): when to try again (the workers' path too).
+        var backoff = AcceptBackoff()
+        /// Whether its read interest is on (off while backed off).
+        var watched = true
+        /// Its `faultline_accept_failures_total` series, made on first use.
+        var failureCounters: [AcceptFailureReason: SharedCounter] = [:]
+        /// Connections of this listener open now.
+        var open = 0
+        /// Connections evicted or refused at the limit since the last `control.connection_limit` line.
+        var evicted = 0
+        var refused = 0
+        var limitLoggedAt: UInt64?
+        init(kind: ControlListenerKind, index: Int, fd: consuming FileDescriptor) {
             self.kind = kind
+            self.index = index
             self.fd = consume fd
         }
     }
+
+    /// The shortest gap between two `control.connection_limit` lines of a listener.
+    private static let limitLogInterval: UInt64 = 10_000_000_000
 
     /// Listener tags have the top bit set; connection tags are connection ids.
     private static let listenerTagBit: UInt64 = 1 << 63
@@ -46,6 +63,8 @@ final class ControlLoop: EventLoopDelegate {
     private let limits: HTTPParserLimits
     private let allowedUIDs: Set<UInt32>
     private var listeners: [Listener] = []
+    /// Listeners in an accept back-off episode; a closing connection tells them a descriptor is free.
+    private var exhaustedListeners = 0
     private var connections: [UInt64: ControlConnection] = [:]
     private var nextConnectionID: UInt64 = 1
     private var unixSocketPath: String?
@@ -166,7 +185,7 @@ final class ControlLoop: EventLoopDelegate {
         }
         let fd = try Self.listenUnix(path)
         unixSocketPath = path
-        try register(Listener(kind: .unix, fd: fd), loop, address: path)
+        try register(Listener(kind: .unix, index: listeners.count, fd: fd), loop, address: path)
     }
 
     private static func listenUnix(_ path: String) throws(ControlServerError) -> FileDescriptor {
@@ -195,12 +214,12 @@ final class ControlLoop: EventLoopDelegate {
     private func bindTCP(_ endpoint: Endpoint, kind: ControlListenerKind, _ loop: EventLoop<ControlLoop>) throws(ControlServerError) -> Endpoint {
         var bound = endpoint
         let fd = try Self.listenTCP(endpoint, port: &bound.port)
-        try register(Listener(kind: kind, fd: fd), loop, address: "\(endpoint)")
+        try register(Listener(kind: kind, index: listeners.count, fd: fd), loop, address: "\(endpoint)")
         return bound
     }
 
     private func register(_ listener: Listener, _ loop: EventLoop<ControlLoop>, address: String) throws(ControlServerError) {
-        let tag = Self.listenerTagBit | UInt64(listeners.count)
+        let tag = Self.listenerTagBit | UInt64(listener.index)
         do {
             switch listener.fd {
             case .some(let fd): listener.registration = try loop.register(fd, interest: .readable, tag: tag)
@@ -234,6 +253,11 @@ final class ControlLoop: EventLoopDelegate {
             if let deadline = scheduleTimerDeadline, deadline <= loop.now { scheduleTimerDeadline = nil }
             service.timerTick()
             armScheduleTimer(loop)
+            return
+        }
+        if tag & Self.listenerTagBit != 0 {
+            let index = Int(tag & ~Self.listenerTagBit)
+            if index < listeners.count { acceptRetryDue(loop, listener: listeners[index]) }
             return
         }
         guard let connection = connections[tag], connection.deadline != 0, connection.deadline <= loop.now else { return }
@@ -273,7 +297,11 @@ final class ControlLoop: EventLoopDelegate {
 
     // MARK: Accept
 
+    /// Accepts what is queued (the listeners are level-triggered: what is left wakes the next
+    /// turn), making room at the listener's limit.
     private func acceptAll(_ loop: EventLoop<ControlLoop>, listener: Listener) {
+        // Backed off: the retry timer, or a closing connection, brings it back.
+        if listener.backoff.paused { return }
         for _ in 0..<64 {
             let accepted: Posix.Accepted?
             do {
@@ -282,21 +310,129 @@ final class ControlLoop: EventLoopDelegate {
                 case .none: accepted = nil
                 }
             } catch {
-                log.warning("control.accept_failed", ["error": "\(error)"])
+                if acceptFailed(loop, listener, error) { continue }
                 return
             }
+            if listener.backoff.inEpisode { acceptWorked(loop, listener) }
             guard let accepted else { return }
             let fd = accepted.takeDescriptor()
-            guard connections.count < settings.options.maxConnections else {
-                log.warning("control.too_many_connections", ["limit": "\(settings.options.maxConnections)"])
+            guard makeRoom(on: listener, loop) else {
                 fd.close()
                 continue
             }
-            admit(fd, kind: listener.kind, loop)
+            admit(fd, listener: listener, loop)
         }
     }
 
-    private func admit(_ fd: consuming FileDescriptor, kind: ControlListenerKind, _ loop: EventLoop<ControlLoop>) {
+    /// True when `listener` may take one more connection: under its limit, or at it once the
+    /// connection that has waited longest (idle, or with an incomplete request) is closed. A
+    /// connection writing an answer or lingering after one is never chosen; when all are, the
+    /// new connection is refused.
+    private func makeRoom(on listener: Listener, _ loop: EventLoop<ControlLoop>) -> Bool {
+        let limit = settings.options.maxConnections(listener.kind)
+        guard listener.open >= limit else { return true }
+        var oldest: ControlConnection?
+        for connection in connections.values where connection.kind == listener.kind && connection.isEvictable {
+            // Connections accepted in one turn share a time; the older id goes first.
+            if let current = oldest, (current.waitingSince, current.id) <= (connection.waitingSince, connection.id) { continue }
+            oldest = connection
+        }
+        if let oldest {
+            log.debug("control.connection_evicted", [
+                "connection": "\(oldest.id)", "listener": listener.kind.listenerLabel,
+                "waiting": oldest.requestInProgress ? "request" : "idle",
+            ])
+            close(oldest, loop)
+            listener.evicted += 1
+        } else {
+            listener.refused += 1
+        }
+        // At most one line per interval, with what happened since the last one.
+        if listener.limitLoggedAt.map({ loop.now &- $0 >= Self.limitLogInterval }) ?? true {
+            log.warning("control.connection_limit", [
+                "listener": listener.kind.listenerLabel, "limit": "\(limit)",
+                "evicted": "\(listener.evicted)", "refused": "\(listener.refused)",
+            ])
+            listener.limitLoggedAt = loop.now
+            listener.evicted = 0
+            listener.refused = 0
+        }
+        return oldest != nil
+    }
+
+    /// Counts a failed accept and follows the back-off. True: accept the next connection.
+    private func acceptFailed(_ loop: EventLoop<ControlLoop>, _ listener: Listener, _ error: SystemError) -> Bool {
+        let reason = AcceptFailureReason(errno: error.errno)
+        failureCounter(listener, reason).increment()
+        let wasInEpisode = listener.backoff.inEpisode
+        switch listener.backoff.failed(reason, now: loop.now) {
+        case .acceptNext:
+            return true
+        case .pause(let retryAt, let startsEpisode):
+            if !wasInEpisode { exhaustedListeners += 1 }
+            if startsEpisode {
+                log.warning("accept.exhausted", [
+                    "listener": listener.kind.listenerLabel, "reason": reason.rawValue, "error": error.reason,
+                ])
+            }
+            // Level-triggered: a listener still watched would wake every turn and spin.
+            watch(loop, listener, false)
+            loop.scheduleCoarse(at: retryAt, tag: Self.listenerTagBit | UInt64(listener.index))
+            return false
+        }
+    }
+
+    /// An accept call worked (or found the queue empty) during an episode.
+    private func acceptWorked(_ loop: EventLoop<ControlLoop>, _ listener: Listener) {
+        switch listener.backoff.succeeded(now: loop.now) {
+        case .none:
+            break
+        case .resume(let checkAt):
+            watch(loop, listener, true)
+            loop.scheduleCoarse(at: checkAt, tag: Self.listenerTagBit | UInt64(listener.index))
+        }
+    }
+
+    private func acceptRetryDue(_ loop: EventLoop<ControlLoop>, listener: Listener) {
+        switch listener.backoff.timerFired(now: loop.now) {
+        case .none:
+            break
+        case .retry:
+            acceptAll(loop, listener: listener)
+        case .ended(let episode):
+            exhaustedListeners -= 1
+            log.info("accept.recovered", [
+                "listener": listener.kind.listenerLabel, "reason": episode.reason.rawValue,
+                "failures": "\(episode.failures)", "duration_ms": "\((episode.recoveredAt &- episode.startedAt) / 1_000_000)",
+            ])
+        }
+    }
+
+    /// Turns a listener's read interest on or off.
+    private func watch(_ loop: EventLoop<ControlLoop>, _ listener: Listener, _ on: Bool) {
+        guard listener.watched != on, let registration = listener.registration else { return }
+        switch listener.fd {
+        case .some(let fd):
+            do {
+                try loop.modify(registration, fd, interest: on ? .readable : [])
+                listener.watched = on
+            } catch {
+                log.warning("control.epoll_failed", ["error": "\(error)"])
+            }
+        case .none:
+            break
+        }
+    }
+
+    private func failureCounter(_ listener: Listener, _ reason: AcceptFailureReason) -> SharedCounter {
+        if let counter = listener.failureCounters[reason] { return counter }
+        let counter = settings.metrics.acceptFailures.sharedShard(labels: [listener.kind.listenerLabel, reason.rawValue])
+        listener.failureCounters[reason] = counter
+        return counter
+    }
+
+    private func admit(_ fd: consuming FileDescriptor, listener: Listener, _ loop: EventLoop<ControlLoop>) {
+        let kind = listener.kind
         var refusedUID: UInt32?
         if kind == .unix {
             do {
@@ -325,6 +461,7 @@ final class ControlLoop: EventLoopDelegate {
             return
         }
         connections[id] = connection
+        listener.open += 1
         setDeadline(connection, .idle, after: settings.options.idleTimeout, loop)
     }
 
@@ -367,8 +504,12 @@ final class ControlLoop: EventLoopDelegate {
                 }
                 process(connection, loop)
                 guard connections[connection.id] != nil else { return }
-                // Answers the client is not reading pile up: stop reading until they drain.
-                if connection.pendingOutput > settings.options.maxBodyBytes { return }
+                // Answers the client is not reading pile up: stop reading (and being woken for
+                // input, which a level-triggered socket would do every turn) until they drain.
+                if connection.pendingOutput > settings.options.maxBodyBytes {
+                    setInterest(connection, .writable, loop)
+                    return
+                }
             }
         }
     }
@@ -387,6 +528,13 @@ final class ControlLoop: EventLoopDelegate {
             guard let event else { break }
             switch event {
             case .head(let head):
+                if let coding = Self.unsupportedCoding(head.headers) {
+                    // The parser takes `gzip, chunked` (a proxy forwards it); this server would
+                    // have to decode it, and decodes only chunked.
+                    log.info("control.bad_request", ["connection": "\(connection.id)", "coding": coding])
+                    respond(connection, Self.response(for: .unsupportedTransferCoding(coding)), keepAlive: false, loop)
+                    break
+                }
                 connection.head = head
                 connection.body.removeAll(keepingCapacity: true)
                 if head.expectsContinue && head.framing != .none && head.framing != .contentLength(0) {
@@ -477,7 +625,8 @@ final class ControlLoop: EventLoopDelegate {
             case .processed(let written):
                 connection.outputOffset += written
             case .wouldBlock:
-                setInterest(connection, [.readable, .writable], loop)
+                let backlogged = connection.pendingOutput > settings.options.maxBodyBytes
+                setInterest(connection, backlogged ? .writable : [.readable, .writable], loop)
                 return
             }
         }
@@ -522,6 +671,8 @@ final class ControlLoop: EventLoopDelegate {
 
     private func setDeadline(_ connection: ControlConnection, _ kind: ControlConnection.DeadlineKind, after delay: Duration, _ loop: EventLoop<ControlLoop>) {
         let deadline = Linux.monotonicNanoseconds() &+ Self.nanoseconds(delay)
+        // Each idle stretch and each request starts a wait; a linger is no wait (never evicted).
+        if kind != .linger { connection.waitingSince = loop.now }
         connection.deadline = deadline
         connection.deadlineKind = kind
         loop.schedule(at: deadline, tag: connection.id)
@@ -531,7 +682,15 @@ final class ControlLoop: EventLoopDelegate {
         if let registration = connection.registration { loop.deregister(registration) }
         connection.registration = nil
         connection.fd.take()?.close()
-        connections[connection.id] = nil
+        guard connections.removeValue(forKey: connection.id) != nil else { return }
+        for listener in listeners where listener.kind == connection.kind { listener.open -= 1 }
+        if exhaustedListeners > 0 {
+            for listener in listeners where listener.backoff.paused {
+                if let retryAt = listener.backoff.descriptorFreed(now: loop.now) {
+                    loop.scheduleCoarse(at: retryAt, tag: Self.listenerTagBit | UInt64(listener.index))
+                }
+            }
+        }
     }
 
     // MARK: Helpers
@@ -576,6 +735,12 @@ final class ControlLoop: EventLoopDelegate {
         return difference == 0
     }
 
+    /// The first transfer coding of a request other than `chunked`, which is all this server
+    /// decodes; nil when there is none.
+    static func unsupportedCoding(_ headers: HTTPHeaders) -> String? {
+        headers.tokens(for: "transfer-encoding").first { $0 != "chunked" }
+    }
+
     static func response(for error: HTTPParseError) -> ControlResponse {
         let status = error.suggestedStatus
         let code: String
@@ -585,6 +750,9 @@ final class ControlLoop: EventLoopDelegate {
         case 501: code = "not_implemented"
         case 505: code = "unsupported_version"
         default: code = "malformed_request"
+        }
+        if case .unsupportedTransferCoding = error {
+            return .error(status, code: code, message: error.description + "; the control API decodes chunked only")
         }
         return .error(status, code: code, message: error.description)
     }
@@ -602,6 +770,17 @@ final class ControlLoop: EventLoopDelegate {
 
 @available(*, unavailable)
 extension ControlLoop: Sendable {}
+
+extension ControlListenerKind {
+    /// The `listener` label of its `faultline_accept_failures_total` series and log lines.
+    var listenerLabel: String {
+        switch self {
+        case .tcp: "control-tcp"
+        case .unix: "control-unix"
+        case .metrics: "metrics"
+        }
+    }
+}
 
 extension SocketAddress {
     /// The socket address of a config endpoint. (FaultlineProxy has the same internal helper;

@@ -3,15 +3,27 @@ public import FaultlineMetrics
 import Synchronization
 
 /// The metric families the control side owns (SPEC §5): `faultline_faults_active{type}`,
-/// `faultline_schedule_steps_total` and `faultline_partition_links_blocked`.
+/// `faultline_schedule_steps_total` and `faultline_partition_links_blocked`; and the control
+/// listeners' series of `faultline_accept_failures_total`.
 public final class ControlMetrics: Sendable {
     private let activeByType = Mutex<[String: Int]>([:])
     private let scheduleSteps = Atomic<UInt64>(0)
     private let linksBlocked = Atomic<Int>(0)
+    /// `faultline_accept_failures_total`, whose control-listener series this side writes.
+    let acceptFailures: CounterFamily
+    /// Whether `register(into:)` registers `acceptFailures` (it is ours, not the proxy's).
+    private let ownsAcceptFailures: Bool
 
-    public init() {}
+    /// - Parameter acceptFailures: the proxy's `faultline_accept_failures_total`
+    ///   (`ProxyMetrics.acceptFailures`), already registered; nil makes one that
+    ///   `register(into:)` registers, for a control server without a proxy.
+    public init(acceptFailures: CounterFamily? = nil) {
+        self.acceptFailures = acceptFailures ?? CounterFamily.acceptFailures()
+        ownsAcceptFailures = acceptFailures == nil
+    }
 
-    /// Registers the families into `registry`, in the order listed above.
+    /// Registers the families into `registry`, in the order listed above (`acceptFailures` last,
+    /// when it is ours).
     public func register(into registry: MetricsRegistry) {
         registry.register(Collector(
             name: "faultline_faults_active", help: "Faults in force, by type.", type: .gauge, labelNames: ["type"]
@@ -26,6 +38,7 @@ public final class ControlMetrics: Sendable {
         registry.register(Collector.single(
             name: "faultline_partition_links_blocked", help: "Route links blocked by partitions now.", type: .gauge
         ) { [self] in .signed(Int64(self.linksBlocked.load(ordering: .relaxed))) })
+        if ownsAcceptFailures { registry.register(acceptFailures) }
     }
 
     /// Counts one schedule step carried out (an apply, a clear, or the clear at the end of `for`).

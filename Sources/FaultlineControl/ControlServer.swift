@@ -49,20 +49,39 @@ public final class ControlServer: Sendable {
         public var maxHeadBytes: Int
         /// Largest request body; larger gets 413.
         public var maxBodyBytes: Int
-        /// Control connections open at once; more are closed at accept.
-        public var maxConnections: Int
+        /// Connections open at once on the TCP listener (`control.http_listen`). Each listener
+        /// kind has its own budget, so clients of one cannot lock out another (the Unix socket
+        /// stays usable whatever happens on TCP). At the limit a new connection evicts the one
+        /// that has waited longest — idle, or with an incomplete request — and is refused only
+        /// when every open one is mid-answer.
+        public var maxTCPConnections: Int
+        /// Connections open at once on the Unix socket; as `maxTCPConnections`.
+        public var maxUnixConnections: Int
+        /// Connections open at once on `metrics_listen`; as `maxTCPConnections`.
+        public var maxMetricsConnections: Int
 
         public init(
             requestTimeout: Duration = .seconds(10), idleTimeout: Duration = .seconds(60),
             lingerTimeout: Duration = .seconds(2), maxHeadBytes: Int = 16 * 1024, maxBodyBytes: Int = 1024 * 1024,
-            maxConnections: Int = 256
+            maxTCPConnections: Int = 256, maxUnixConnections: Int = 128, maxMetricsConnections: Int = 64
         ) {
             self.requestTimeout = requestTimeout
             self.idleTimeout = idleTimeout
             self.lingerTimeout = lingerTimeout
             self.maxHeadBytes = maxHeadBytes
             self.maxBodyBytes = maxBodyBytes
-            self.maxConnections = maxConnections
+            self.maxTCPConnections = maxTCPConnections
+            self.maxUnixConnections = maxUnixConnections
+            self.maxMetricsConnections = maxMetricsConnections
+        }
+
+        /// The budget of a listener kind.
+        func maxConnections(_ kind: ControlListenerKind) -> Int {
+            switch kind {
+            case .tcp: maxTCPConnections
+            case .unix: maxUnixConnections
+            case .metrics: maxMetricsConnections
+            }
         }
     }
 

@@ -6,8 +6,12 @@ extension HTTP1FramingStateMachine {
             if hosts > 1 { throw .duplicateHost }
             if hosts == 0 && requireHost && version >= .http1_1 { throw .missingHost }
         }
-        if let chunked = try transferCoding(version: version) {
-            guard chunked else { throw .unsupportedTransferEncoding }
+        if let codings = try transferCodings(version: version) {
+            guard codings.last == "chunked" else {
+                // A request body's length is knowable only when chunked comes last.
+                if let last = codings.last { throw .unsupportedTransferCoding(last) }
+                throw .unsupportedTransferEncoding
+            }
             return .chunked
         }
         if let length = try contentLength() { return .contentLength(length) }
@@ -38,8 +42,8 @@ extension HTTP1FramingStateMachine {
         }
         stopAfterMessage = !HTTPConnectionRules.keepAlive(version: version, headers: fields)
         if method == "HEAD" || status == 204 || status == 304 { return .none }
-        if let chunked = try transferCoding(version: version) {
-            if chunked { return .chunked }
+        if let codings = try transferCodings(version: version) {
+            if codings.last == "chunked" { return .chunked }
             stopAfterMessage = true
             return .untilClose
         }
@@ -48,15 +52,15 @@ extension HTTP1FramingStateMachine {
         return .untilClose
     }
 
-    /// nil without Transfer-Encoding; true when it ends in `chunked` (once); false otherwise.
-    private func transferCoding(version: HTTPVersion) throws(HTTPParseError) -> Bool? {
+    /// nil without Transfer-Encoding; else its codings, lowercased, `chunked` at most once.
+    private func transferCodings(version: HTTPVersion) throws(HTTPParseError) -> [String]? {
         guard fields.contains("transfer-encoding") else { return nil }
         if version < .http1_1 { throw .transferEncodingInHTTP10 }
         if fields.contains("content-length") { throw .contentLengthWithTransferEncoding }
         let codings = fields.tokens(for: "transfer-encoding")
         let chunkedCount = codings.filter { $0 == "chunked" }.count
         if chunkedCount > 1 { throw .unsupportedTransferEncoding }
-        return codings.last == "chunked"
+        return codings
     }
 
     private func contentLength() throws(HTTPParseError) -> Int? {

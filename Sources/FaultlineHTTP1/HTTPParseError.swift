@@ -45,8 +45,12 @@ public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
     case contentLengthWithTransferEncoding
     /// Transfer-Encoding in an HTTP/1.0 message.
     case transferEncodingInHTTP10
-    /// A request whose Transfer-Encoding does not end in `chunked`, or that repeats `chunked`.
+    /// A request whose Transfer-Encoding is empty or repeats `chunked`.
     case unsupportedTransferEncoding
+    /// A transfer coding other than `chunked` where it cannot be accepted: last in a request's
+    /// Transfer-Encoding (its body length is unknowable), or anywhere for a server that decodes
+    /// only chunked (the control API). Carries the coding, lowercased.
+    case unsupportedTransferCoding(String)
     /// An HTTP/1.1 request without Host.
     case missingHost
     /// A request with more than one Host.
@@ -88,6 +92,7 @@ public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
         case .contentLengthWithTransferEncoding: return "both Content-Length and Transfer-Encoding"
         case .transferEncodingInHTTP10: return "Transfer-Encoding in an HTTP/1.0 message"
         case .unsupportedTransferEncoding: return "unsupported Transfer-Encoding (must end in chunked, once)"
+        case .unsupportedTransferCoding(let coding): return "unsupported transfer coding \"\(coding)\""
         case .missingHost: return "HTTP/1.1 request without Host"
         case .duplicateHost: return "more than one Host header"
         case .invalidChunkSize: return "invalid chunk size"
@@ -103,7 +108,7 @@ public enum HTTPParseError: Error, Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .headTooLarge, .tooManyHeaders: return 431
         case .bodyTooLarge: return 413
-        case .unsupportedTransferEncoding: return 501
+        case .unsupportedTransferEncoding, .unsupportedTransferCoding: return 501
         case .unsupportedVersion: return 505
         default: return 400
         }

@@ -5,6 +5,8 @@ public struct ProxyMetrics: Sendable {
     public let connectionsAccepted: CounterFamily
     public let connectionsActive: GaugeFamily
     public let connectionsRejected: CounterFamily
+    /// `faultline_accept_failures_total{listener,reason}`, shared with the control thread.
+    public let acceptFailures: CounterFamily
     public let upstreamConnectFailures: CounterFamily
     public let bytes: CounterFamily
     public let bytesDiscarded: CounterFamily
@@ -23,6 +25,7 @@ public struct ProxyMetrics: Sendable {
         connectionsRejected = CounterFamily(
             name: "faultline_connections_rejected_total",
             help: "Connections closed at accept because limits.max_connections was reached.", labelNames: ["route"])
+        acceptFailures = CounterFamily.acceptFailures()
         upstreamConnectFailures = CounterFamily(
             name: "faultline_upstream_connect_failures_total",
             help: "Upstream connects that failed, by reason (refused, timeout, unreachable, error, resolve).",
@@ -58,6 +61,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(connectionsAccepted)
         registry.register(connectionsActive)
         registry.register(connectionsRejected)
+        registry.register(acceptFailures)
         registry.register(upstreamConnectFailures)
         registry.register(bytes)
         registry.register(bytesDiscarded)
@@ -79,7 +83,7 @@ extension ProxyMetrics {
         guard !routes.isEmpty || !faults.isEmpty else { return }
         if !routes.isEmpty {
             let named: @Sendable ([String]) -> Bool = { routes.contains($0[0]) }
-            for family in [connectionsAccepted, connectionsRejected, upstreamConnectFailures, bytes, bytesDiscarded, httpRequests,
+            for family in [connectionsAccepted, connectionsRejected, acceptFailures, upstreamConnectFailures, bytes, bytesDiscarded, httpRequests,
                            tlsHandshakeFailures, requestLogDropped] {
                 family.removeShards(worker: worker, where: named)
             }

@@ -78,6 +78,12 @@ final class Worker: EventLoopDelegate {
         var fd: FileDescriptor?
         var registration: Registration?
         var pending = false
+        /// Out of descriptors (or memory): when to try again; see `Worker+Accept.swift`.
+        var backoff = AcceptBackoff()
+        /// Whether its read interest is on (off while backed off).
+        var watched = true
+        /// This worker's `faultline_accept_failures_total` shards of the route, made on first use.
+        var failureCounters: [AcceptFailureReason: Counter] = [:]
 
         init(routeName: String, slot: UInt32, fd: consuming FileDescriptor) {
             self.routeName = routeName
@@ -114,6 +120,9 @@ final class Worker: EventLoopDelegate {
 
     var listeners: [Listener?] = []
     var readyListeners: [UInt32] = []
+    /// Listeners in an accept back-off episode (their read interest off); a closing connection
+    /// tells them a descriptor came back.
+    var exhaustedListeners = 0
 
     var connections: [Connection?] = []
     var connectionGenerations: [UInt32] = []
@@ -213,7 +222,7 @@ final class Worker: EventLoopDelegate {
             guard let connection = connection(tag) else { return }
             tlsHandshakeTimerFired(loop, connection)
         case .acceptRetry:
-            acceptAll(loop, listenerSlot: tag.slot)
+            acceptRetryDue(loop, listenerSlot: tag.slot)
         default:
             break
         }
@@ -377,6 +386,7 @@ final class Worker: EventLoopDelegate {
     }
 
     private func closeListener(_ loop: EventLoop<Worker>, _ listener: Listener) {
+        if listener.backoff.inEpisode { exhaustedListeners -= 1 }
         if let registration = listener.registration { loop.deregister(registration) }
         listener.registration = nil
         listener.fd.take()?.close()
@@ -388,35 +398,7 @@ final class Worker: EventLoopDelegate {
         for case let listener? in listeners { closeListener(loop, listener) }
     }
 
-    /// Accepts up to a batch of connections; a listener with more waiting goes on the ready list.
-    private func acceptAll(_ loop: EventLoop<Worker>, listenerSlot: UInt32) {
-        guard Int(listenerSlot) < listeners.count, let listener = listeners[Int(listenerSlot)],
-              let route = routes[listener.routeName] else { return }
-        for _ in 0..<64 {
-            let accepted: Posix.Accepted?
-            do {
-                switch listener.fd {
-                case .some(let fd): accepted = try Posix.accept(fd)
-                case .none: accepted = nil
-                }
-            } catch {
-                // EMFILE and friends: the edge is spent and connections still wait in the
-                // backlog, so try again shortly rather than spin or wait for a new SYN.
-                log.warning("accept.failed", ["route": listener.routeName, "error": "\(error)"])
-                loop.scheduleCoarse(
-                    at: loop.now &+ 10_000_000, tag: Tag(kind: .acceptRetry, slot: listenerSlot, generation: 0).rawValue)
-                return
-            }
-            guard let accepted else { return }
-            admit(loop, route: route, accepted: accepted)
-        }
-        if !listener.pending {
-            listener.pending = true
-            readyListeners.append(listenerSlot)
-        }
-    }
-
-    private func admit(_ loop: EventLoop<Worker>, route: Route, accepted: consuming Posix.Accepted) {
+    func admit(_ loop: EventLoop<Worker>, route: Route, accepted: consuming Posix.Accepted) {
         let peer = accepted.peer
         let fd = accepted.takeDescriptor()
         guard !draining, limits.reserve() else {
@@ -650,6 +632,7 @@ final class Worker: EventLoopDelegate {
         openConnectionCount -= 1
         connection.counters.active.decrement()
         limits.release()
+        if exhaustedListeners > 0 { descriptorsFreed(loop) }
     }
 }
 

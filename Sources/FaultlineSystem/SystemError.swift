@@ -30,4 +30,15 @@ public enum Errno {
     public static let tooManyFiles = EMFILE
     public static let notConnected = ENOTCONN
     public static let inProgress = EINPROGRESS
+    public static let fileTableFull = ENFILE
+    public static let noBufferSpace = ENOBUFS
+    public static let outOfMemory = ENOMEM
+    public static let connectionAborted = ECONNABORTED
+    public static let protocolError = EPROTO
+    public static let notPermitted = EPERM
+    public static let networkDown = ENETDOWN
+    public static let protocolNotAvailable = ENOPROTOOPT
+    public static let hostDown = EHOSTDOWN
+    public static let noNetwork = ENONET
+    public static let notSupported = EOPNOTSUPP
 }

@@ -50,7 +50,7 @@ final class Daemon {
         BuildInfo.register(version: FaultlineVersion.current, into: registry)
         let metrics = ProxyMetrics(registry: registry)
         ProcessMetrics.register(into: registry)
-        let controlMetrics = ControlMetrics()
+        let controlMetrics = ControlMetrics(acceptFailures: metrics.acceptFailures)
         controlMetrics.register(into: registry)
 
         let journal: Journal

@@ -273,6 +273,77 @@ import Testing
         #expect(try client.request("GET", "/v1/status")?.status == 404)
     }
 
+    @Test(arguments: ["gzip, chunked", "GZIP,chunked", "gzip", "chunked, gzip"])
+    func anUnsupportedTransferCodingGets501NamingIt(transferEncoding: String) throws {
+        let running = try Running()
+        let client = try running.tcpClient()
+        var body: [UInt8] = []
+        HTTP1Serializer.appendChunk(Array(#"{"id": "zipped", "type": "blackhole", "route": "a"}"#.utf8), to: &body)
+        try HTTP1Serializer.appendLastChunk(to: &body)
+        try client.send("POST /v1/faults HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: \(transferEncoding)\r\n\r\n")
+        try client.send(body)
+        let response = try client.readResponse()
+        #expect(response?.status == 501)
+        #expect(response?.head.headers["Connection"] == "close")
+        #expect(response?.text == #"{"error":{"code":"not_implemented","message":"unsupported transfer coding \"gzip\"; the control API decodes chunked only"}}"# + "\n")
+        #expect(client.waitForClose())
+        // Nothing changed: the body was not read as JSON.
+        #expect(running.plane.lastPlan?.route(named: "a")?.faults.map(\.id) == ["slow"])
+        // A lone chunked is fine.
+        let plain = try running.tcpClient()
+        try plain.send("POST /v1/faults HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        try plain.send(body)
+        #expect(try plain.readResponse()?.status == 201)
+    }
+
+    @Test func atItsLimitAListenerEvictsTheConnectionThatWaitedLongest() throws {
+        let running = try Running(options: ControlServer.Options(
+            requestTimeout: .seconds(5), lingerTimeout: .milliseconds(200), maxTCPConnections: 3, maxUnixConnections: 2))
+        // Oldest: a request head that never finishes; then two idle keep-alive connections.
+        let partial = try running.tcpClient()
+        try partial.send("GET /v1/sta")
+        Linux.sleep(nanoseconds: 20_000_000)
+        let idle1 = try running.tcpClient()
+        #expect(try idle1.request("GET", "/v1/status")?.status == 200)
+        let idle2 = try running.tcpClient()
+        #expect(try idle2.request("GET", "/v1/status")?.status == 200)
+        // The fourth evicts the incomplete request, the fifth the oldest idle one.
+        let fourth = try running.tcpClient()
+        #expect(try fourth.request("GET", "/v1/status")?.status == 200)
+        #expect(partial.waitForClose(timeoutMilliseconds: 2000))
+        #expect(try idle2.request("GET", "/v1/status")?.status == 200)  // now idle2 waited less than idle1
+        let fifth = try running.tcpClient()
+        #expect(try fifth.request("GET", "/v1/status")?.status == 200)
+        #expect(idle1.waitForClose(timeoutMilliseconds: 2000))
+        #expect(try idle2.request("GET", "/v1/status")?.status == 200)
+        #expect(try fourth.request("GET", "/v1/status")?.status == 200)
+
+        // The Unix socket has its own budget: three TCP connections open change nothing there.
+        let unix1 = try running.unixClient()
+        #expect(try unix1.request("GET", "/v1/status")?.status == 200)
+        let unix2 = try running.unixClient()
+        #expect(try unix2.request("GET", "/v1/status")?.status == 200)
+        #expect(try fifth.request("GET", "/v1/status")?.status == 200)
+    }
+
+    @Test func aConnectionWritingAnAnswerIsNotEvicted() throws {
+        let running = try Running(options: ControlServer.Options(
+            requestTimeout: .seconds(5), lingerTimeout: .milliseconds(200), maxUnixConnections: 2))
+        // The oldest connection pipelines more answers than the socket buffers hold and reads none.
+        let busy = try running.unixClient()
+        let count = 3000
+        try busy.send(Array(repeating: "GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n", count: count).joined())
+        Linux.sleep(nanoseconds: 100_000_000)
+        let idle = try running.unixClient()
+        #expect(try idle.request("GET", "/v1/status")?.status == 200)
+        let third = try running.unixClient()
+        #expect(try third.request("GET", "/v1/status")?.status == 200)
+        #expect(idle.waitForClose(timeoutMilliseconds: 2000))
+        var answered = 0
+        while let response = try busy.readResponse(timeoutMilliseconds: 2000), response.status == 200 { answered += 1 }
+        #expect(answered == count)
+    }
+
     @Test func reloadFromAnotherThreadUsesTheFile() throws {
         let running = try Running(configFile: #"{"version": 1, "seed": 7, "routes": [{"name": "a", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9001"}]}"#)
         let response = running.server.reload()

@@ -10,11 +10,12 @@ final class DashboardTests: HTTPRouteTestCase {
     private static let rulesPath = repositoryRoot.appendingPathComponent("Config/prometheus/faultline-rules.yml").path
     private static let rulesTestPath = repositoryRoot.appendingPathComponent("Config/prometheus/faultline-rules.test.yml").path
 
-    /// SPEC §5's metrics plus the two the daemon adds (rejected connections, request-log drops):
-    /// the dashboard shows every one.
+    /// SPEC §5's metrics plus the three the daemon adds (rejected connections, failed accepts,
+    /// request-log drops): the dashboard shows every one.
     private static let specMetrics = [
         "faultline_build_info", "faultline_connections_accepted_total", "faultline_connections_active",
-        "faultline_connections_rejected_total", "faultline_upstream_connect_failures_total", "faultline_bytes_total",
+        "faultline_connections_rejected_total", "faultline_accept_failures_total", "faultline_upstream_connect_failures_total",
+        "faultline_bytes_total",
         "faultline_faults_active", "faultline_fault_injections_total", "faultline_http_requests_total",
         "faultline_http_request_duration_seconds", "faultline_tls_handshake_failures_total",
         "faultline_partition_links_blocked", "faultline_schedule_steps_total", "faultline_request_log_dropped_total",
