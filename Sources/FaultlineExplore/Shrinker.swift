@@ -148,6 +148,18 @@ public struct Shrinker {
             candidates.append(simpler)
         }
         if let groups = step.groups {
+            // A whole group out (its nodes untouched by the cut) while two groups remain, then
+            // one node out of a group that keeps another.
+            if groups.count > 2 {
+                for groupIndex in groups.indices.reversed() {
+                    var narrower = groups
+                    narrower.remove(at: groupIndex)
+                    var simpler = step
+                    simpler.groups = narrower
+                    simpler.kind = nil
+                    candidates.append(simpler)
+                }
+            }
             for (groupIndex, group) in groups.enumerated() where group.count > 1 {
                 for node in group.reversed() {
                     var narrower = groups

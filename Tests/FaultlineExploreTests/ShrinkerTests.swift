@@ -59,7 +59,7 @@ import Testing
 
     @Test("a partition narrows to the two nodes whose link matters")
     func narrowPartition() {
-        let start = [partition([["n1", "n4"], ["n2", "n3", "n5"]])]
+        let start = [partition([["n1", "n4"], ["n6"], ["n2", "n3", "n5"]])]
         let outcome = Shrinker(confirm: 1, maxCandidates: 500).shrink(start) { candidate in
             candidate.contains { step in
                 guard let groups = step.groups, step.forDuration >= .milliseconds(400) else { return false }
