@@ -37,7 +37,8 @@ public struct ExploreStep: Sendable, Hashable {
         if let groups {
             let cut = groups.map { "[\($0.joined(separator: ", "))]" }.joined(separator: " / ")
             let oneWay = fault["one_way"] == .bool(true) ? " one way" : ""
-            return "partition \(cut)\(oneWay) \(timing)"
+            let mode = fault["mode"]?.stringValue.map { $0 == "blackhole" ? "" : " mode \($0)" } ?? ""
+            return "partition \(cut)\(oneWay)\(mode) \(timing)"
         }
         var words = [type, fault["route"]?.stringValue ?? "*"]
         for member in fault.members where !["type", "route"].contains(member.key) {
