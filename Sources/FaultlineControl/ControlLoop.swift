@@ -315,12 +315,7 @@ final class ControlLoop: EventLoopDelegate {
             }
             if listener.backoff.inEpisode { acceptWorked(loop, listener) }
             guard let accepted else { return }
-            let fd = accepted.takeDescriptor()
-            guard makeRoom(on: listener, loop) else {
-                fd.close()
-                continue
-            }
-            admit(fd, listener: listener, loop)
+            admit(accepted.takeDescriptor(), listener: listener, loop)
         }
     }
 
@@ -445,6 +440,16 @@ final class ControlLoop: EventLoopDelegate {
                 refusedUID = UInt32.max
                 log.warning("control.peer_refused", ["error": "\(error)"])
             }
+        }
+        // Room is made only for a peer that may use the API: a refused one (answered 403) never
+        // evicts an allowed user's connection, and at the limit it is simply closed.
+        if refusedUID != nil, listener.open >= settings.options.maxConnections(kind) {
+            fd.close()
+            return
+        }
+        guard makeRoom(on: listener, loop) else {
+            fd.close()
+            return
         }
         let id = nextConnectionID
         nextConnectionID += 1

@@ -59,8 +59,17 @@ public final class Journal: EventSink {
             guard try Posix.tryLockExclusive(descriptor) else {
                 throw SystemError(errno: EWOULDBLOCK, call: "flock")
             }
-            let tail = try FileSystem.readTail(descriptor, maxBytes: 1 << 20)
-            let next = Journal.sequenceOfLastLine(inTail: tail) + 1
+            // The last MiB holds the last line unless an event is bigger; then read further back,
+            // up to the whole file, rather than start again at 1.
+            var window = 1 << 20
+            var tail = try FileSystem.readTail(descriptor, maxBytes: window)
+            var last = Journal.sequenceOfLastLine(inTail: tail)
+            while last == 0, tail.count == window, window < Int.max / 4 {
+                window *= 8
+                tail = try FileSystem.readTail(descriptor, maxBytes: window)
+                last = Journal.sequenceOfLastLine(inTail: tail)
+            }
+            let next = last + 1
             if let last = tail.last, last != UInt8(ascii: "\n") {
                 try FileSystem.writeAll(descriptor, [UInt8(ascii: "\n")])
             }

@@ -339,12 +339,15 @@ extension ControlState {
         }
     }
 
-    /// The 409 for route `name` when another route is configured or bound on its listen address
-    /// (port 0 never collides).
+    /// The 409 for route `name` when another route is configured or bound on its listen address,
+    /// or on one it overlaps (a wildcard and an address of its family); port 0 never collides.
     private func toxiproxyListenConflict(_ name: String) -> ToxiproxyError? {
         guard let route = route(named: name), route.spec.listen.port != 0 else { return nil }
         let owner = routes.first { other in
-            other.spec.name != name && (other.spec.listen == route.spec.listen || boundAddresses[other.spec.name] == route.spec.listen)
+            guard other.spec.name != name else { return false }
+            return [other.spec.listen, boundAddresses[other.spec.name]].contains { address in
+                address.map { ListenConflict.between(route.spec.listen, $0) != nil } ?? false
+            }
         }
         guard let owner else { return nil }
         return ToxiproxyError(status: 409, message: "listen address \(route.spec.listen) is used by proxy \"\(owner.spec.name)\"")

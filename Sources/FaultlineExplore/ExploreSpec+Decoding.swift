@@ -136,17 +136,28 @@ extension ExploreSpec {
         }
         var parameters: [(key: String, value: SpaceEntry.Parameter)] = []
         for member in object.members where !["type", "route", "kinds", "for", "id"].contains(member.key) {
+            if member.value.arrayValue?.isEmpty == true {
+                fail(member.key, "an empty array gives nothing to choose from")
+                continue
+            }
             parameters.append((member.key, parameter(member.key, member.value)))
         }
         if object["id"] != nil { fail("id", "explore names its steps itself (explore-0, explore-1, …)") }
         guard errors.count == before else { return nil }
         let entry = SpaceEntry(type: type, route: route, kinds: kinds, forRange: forRange, parameters: parameters)
-        // The extremes of every range, decoded as the daemon will decode them.
+        // The extremes of every range, and every value of every choice, decoded as the daemon
+        // will decode them.
+        let choices = parameters.map { parameter -> Int in
+            if case .choice(let values) = parameter.value { return values.count }
+            return 1
+        }.max() ?? 1
         for corner in [false, true] {
-            let sample = entry.sample(corner: corner)
-            if case .failure(let problems) = FaultDecoder.decodeFault(.object(sample), path: path, knownRoutes: nil) {
-                errors.append(contentsOf: problems.errors)
-                return nil
+            for choice in 0..<choices {
+                let sample = entry.sample(corner: corner, choice: choice)
+                if case .failure(let problems) = FaultDecoder.decodeFault(.object(sample), path: path, knownRoutes: nil) {
+                    errors.append(contentsOf: problems.errors)
+                    return nil
+                }
             }
         }
         return entry
@@ -171,9 +182,10 @@ extension ExploreSpec {
 }
 
 extension SpaceEntry {
-    /// The fault with every parameter at one end of its range (or its first/last choice), for
-    /// checking a space entry; partitions get two placeholder groups.
-    func sample(corner: Bool) -> JSONObject {
+    /// The fault with every parameter at one end of its range and every choice at its
+    /// `choice`-th value (or its last), for checking a space entry; partitions get two
+    /// placeholder groups.
+    func sample(corner: Bool, choice: Int = 0) -> JSONObject {
         var fault = JSONObject()
         fault["id"] = "explore-check"
         fault["type"] = .string(type)
@@ -187,7 +199,7 @@ extension SpaceEntry {
             case .fixed(let value): fault[key] = value
             case .durations(let low, let high): fault[key] = .string(DurationParser.render(corner ? high : low))
             case .numbers(let low, let high): fault[key] = .double(corner ? high : low)
-            case .choice(let values): fault[key] = corner ? values.last ?? .null : values.first ?? .null
+            case .choice(let values): fault[key] = values[min(choice, values.count - 1)]
             }
         }
         return fault

@@ -60,7 +60,12 @@ public struct Shrinker {
             let before = steps
             guard removeSteps(&steps, stillFails) else { break rounds }
             guard simplifySteps(&steps, stillFails) else { break rounds }
-            if steps == before || round >= 4 { break }
+            if steps == before { break }
+            if round >= 4 {
+                // Still changing after four rounds: say so rather than call it a local minimum.
+                outcome.budgetSpent = true
+                break
+            }
         }
         outcome.stepsRemoved = failing.count - steps.count
         outcome.minimal = steps

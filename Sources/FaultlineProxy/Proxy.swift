@@ -172,7 +172,17 @@ public final class Proxy: Sendable {
                     continue
                 }
                 do throws(SystemError) {
-                    let held = state.listening.values.contains { $0.bound == spec.listen }
+                    // Our own listeners on a conflicting address: fine if their route leaves it
+                    // with this plan (renamed, moved, removed; they close on commit), a conflict
+                    // if it keeps it (a port-0 route's bound port named by another route).
+                    var held = false
+                    for (owner, current) in state.listening where ListenConflict.between(spec.listen, current.bound) != nil {
+                        let keeps = plan.routes.contains {
+                            $0.spec.name == owner && $0.spec.enabled && $0.spec.listen == current.configured
+                        }
+                        if keeps { throw SystemError(errno: Errno.addressInUse, call: "bind") }
+                        held = true
+                    }
                     let bound = try bindAll(spec.listen, into: handoffs, route: spec.name, heldHere: held)
                     listening[spec.name] = (spec.listen, bound)
                     effective.routes[index].spec.listen = bound
@@ -203,6 +213,9 @@ public final class Proxy: Sendable {
             }
             guard prepared.wait(timeoutNanoseconds: acknowledgeTimeout.nanoseconds) else {
                 for mailbox in mailboxes { mailbox.post(.abort(id)) }
+                // The fresh listeners close now, not when each worker reads its abort: a retry
+                // of the same plan must find their ports free.
+                for handoff in handoffs { handoff.closeAll() }
                 log.error("dataplane.timeout", [
                     "phase": "prepare", "timeout": "\(acknowledgeTimeout)", "plan": "\(plan.version)",
                 ])

@@ -193,7 +193,9 @@ extension Worker {
                         faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
                         stream.bytesIn &+= UInt64(n)
                     } else {
-                        budget -= n
+                        // At least 16 KiB a read: reads into a nearly full buffer drop little each,
+                        // and the wake must still end.
+                        budget -= max(n, 16_384)
                         (source == .client ? c.counters.discardedUpstream : c.counters.discardedDownstream).add(UInt64(n))
                     }
                 } else {

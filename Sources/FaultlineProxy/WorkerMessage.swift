@@ -60,6 +60,16 @@ final class ListenerHandoff: Sendable {
     }
 
     var routes: [String] { descriptors.withLock { Array($0.keys) } }
+
+    /// Closes every descriptor not taken yet (an aborted plan's listeners), now, on the caller's
+    /// thread: a worker that still holds the handoff finds it empty.
+    func closeAll() {
+        let boxes = descriptors.withLock { all in
+            defer { all.removeAll() }
+            return Array(all.values)
+        }
+        for box in boxes { box.take()?.close() }
+    }
 }
 
 /// A descriptor in a box, so it can sit in a dictionary and move between threads once.

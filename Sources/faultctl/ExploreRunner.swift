@@ -62,7 +62,13 @@ final class ExploreRunner {
             guard status == 0 else { throw Failure(description: "reset \(reset.joined(separator: " ")) exited \(status): \(output)") }
         }
         _ = try? client.send("POST", "/v1/schedule/stop")
-        _ = try client.send("PUT", "/v1/schedule", body: ExploreSchedule.json(steps))
+        if let refusal = try putSchedule(steps) {
+            // The daemon refused this schedule (a simplified fault it will not take, a busy data
+            // plane): it cannot fail the check, so it counts as holding, and the search goes on.
+            let trial = Trial(held: true, checkStatus: -1, checkOutput: "the daemon refused the schedule: \(refusal)", seconds: 0)
+            log(trial, steps, label)
+            return trial
+        }
         var workloadProcess: Process?
         if let workload {
             let process = Process()
@@ -79,14 +85,25 @@ final class ExploreRunner {
         if let process = workloadProcess { Self.stop(process) }
         let (status, output) = try Self.runToCompletion(check, timeout: 300)
         let trial = Trial(held: status == 0, checkStatus: status, checkOutput: output, seconds: Date().timeIntervalSince(started))
+        log(trial, steps, label)
+        return trial
+    }
+
+    /// `PUT /v1/schedule`; the daemon's refusal as text, nil when it took the schedule.
+    /// - Throws: `FaultlineClientError` when the daemon cannot be reached.
+    private func putSchedule(_ steps: [ExploreStep]) throws(FaultlineClientError) -> String? {
+        let response = try client.request("PUT", "/v1/schedule", body: ExploreSchedule.json(steps))
+        return (200..<300).contains(response.status) ? nil : "\(response.status) \(response.text)"
+    }
+
+    private func log(_ trial: Trial, _ steps: [ExploreStep], _ label: [(String, JSONValue)]) {
         var line = JSONObject(label)
         line["held"] = .bool(trial.held)
-        line["check_status"] = .integer(Int64(status))
-        line["check_output"] = .string(String(output.suffix(4000)))
+        line["check_status"] = .integer(Int64(trial.checkStatus))
+        line["check_output"] = .string(String(trial.checkOutput.suffix(4000)))
         line["seconds"] = .double((trial.seconds * 1000).rounded() / 1000)
         line["schedule"] = ExploreSchedule.json(steps)
         trialsLog.write(Data((JSONWriter.render(.object(line)) + "\n").utf8))
-        return trial
     }
 
     /// A command name with no slash is looked up on PATH; a relative path is taken as given.

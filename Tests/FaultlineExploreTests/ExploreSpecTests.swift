@@ -31,7 +31,8 @@ import Testing
     func errors() {
         let text = """
             {"trials": 0, "steps": [3, 1], "space": [{"type": "partition", "kinds": ["sideways"], "route": "x"},
-             {"type": "latency", "delay": ["1ms", "2s"], "for": ["1s", "20s"]}, {"type": "latency", "delay": "soon"}],
+             {"type": "latency", "delay": ["1ms", "2s"], "for": ["1s", "20s"]}, {"type": "latency", "delay": "soon"},
+             {"type": "abort", "route": "api", "status": [500, 99]}, {"type": "latency", "delay": "1ms", "jitter": []}],
              "check": [], "bogus": 1}
             """
         guard case .failure(let problems) = ExploreSpec.decode(jsonText: text) else {
@@ -48,6 +49,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("space[0].route: partitions act on every route") })
         #expect(lines.contains("space[1].for: the longest 20s exceeds trial_time 10s"))
         #expect(lines.contains { $0.hasPrefix("space[2].delay:") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("space[3].status:") }, "every choice is checked, not only the first: \(lines)")
+        #expect(lines.contains("space[4].jitter: an empty array gives nothing to choose from"))
     }
 
     @Test("trial i's schedule depends only on the seed, i, the space and the nodes")

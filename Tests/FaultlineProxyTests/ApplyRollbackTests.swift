@@ -49,9 +49,9 @@ import Testing
         #expect(refused?.dataPlaneTimeout == true, "\(String(describing: refused))")
         #expect(proxy.boundAddresses == ["a": routeA], "the control side keeps the old plan")
 
-        // While worker 1 is still held, b's fresh listeners exist (the held worker's mailbox
-        // holds its proposal) but worker 0 never put b in force: nothing is relayed there.
-        #expect(!echoes(Endpoint(address: .v4(127, 0, 0, 1), port: portB), 0))
+        // While worker 1 is still held, b's fresh listeners are closed already (a retry must find
+        // the port free), and worker 0 never put b in force.
+        #expect((try? TestSocket.connect(to: Endpoint(address: .v4(127, 0, 0, 1), port: portB))) == nil)
         release.countDown()
         settle(proxy)
 
@@ -67,5 +67,31 @@ import Testing
         settle(proxy)
         #expect((0..<10).allSatisfy { echoes(Endpoint(address: .v4(127, 0, 0, 1), port: portB), $0) })
         #expect((try? TestSocket.connect(to: routeA)) == nil, "route a is gone once b is in force")
+    }
+
+    @Test func ownListenersMayMoveWithinAPlanButNotBeJoined() throws {
+        let echo = try EchoServer(threads: 1)
+        let proxy = try Proxy(
+            workers: 2, bufferBytes: Limits.defaults.bufferBytes, metrics: ProxyMetrics(registry: MetricsRegistry()),
+            log: Logger(minimumLevel: .error), events: nil, resolver: UpstreamResolver(log: Logger(minimumLevel: .error)))
+        defer { proxy.stop() }
+        let port = try Loopback.freePort()
+        var wildcard = spec("a", port: port, upstream: echo.endpoint)
+        wildcard.listen = Endpoint(address: .v4(0, 0, 0, 0), port: port)
+        try proxy.apply(FaultPlan(version: 1, seed: 0, limits: .defaults, routes: [wildcard], faults: []))
+        // The same route moves from 0.0.0.0:P to 127.0.0.1:P: its own listeners overlap, and close on commit.
+        try proxy.apply(FaultPlan(version: 2, seed: 0, limits: .defaults, routes: [spec("a", port: port, upstream: echo.endpoint)], faults: []))
+        settle(proxy)
+        #expect(echoes(Endpoint(address: .v4(127, 0, 0, 1), port: port), 1))
+
+        // A route on port 0 keeps its bound port; another route naming that port is refused,
+        // not let into the first one's SO_REUSEPORT group.
+        let first = try proxy.apply(FaultPlan(version: 3, seed: 0, limits: .defaults,
+                                              routes: [spec("z", port: 0, upstream: echo.endpoint)], faults: []))
+        let taken = first.routes[0].spec.listen.port
+        let clash = FaultPlan(version: 4, seed: 0, limits: .defaults,
+                              routes: [spec("z", port: 0, upstream: echo.endpoint), spec("y", port: taken, upstream: echo.endpoint)], faults: [])
+        let refused = #expect(throws: ProxyError.self) { try proxy.apply(clash) }
+        #expect(refused.map { "\($0)" } == "route y: cannot listen on 127.0.0.1:\(taken): Address already in use")
     }
 }
