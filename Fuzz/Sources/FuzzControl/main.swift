@@ -49,7 +49,7 @@ final class FuzzDataPlane: DataPlane, @unchecked Sendable {
 let baseConfig: DaemonConfig = {
     let text = """
         {"version": 1, "seed": 7,
-         "nodes": {"n1": ["10.0.0.1"], "n2": ["10.0.0.2"]},
+         "nodes": {"n1": {"addresses": ["10.0.0.1"]}, "n2": {"addresses": ["10.0.0.2"]}},
          "routes": [
            {"name": "a", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9001"},
            {"name": "b", "listen": "127.0.0.1:15002", "upstream": "127.0.0.1:9002", "from": "n1", "to": "n2"},
