@@ -31,6 +31,8 @@ def config_seeds():
     with open(os.path.join(ROOT, "Tests/SchemaCases/invalid-configs.jsonl")) as f:
         cases = [json.loads(line) for line in f if line.strip()]
     items += [json.dumps(case["config"]).encode() for case in cases[::4]]
+    # Finding (docs/HARDENING.md): a "$schema" that is not a string.
+    items += [b'{"$schema": 3, "version": 1}']
     items += [b'{"version": 1, "version": 1}', b'{"version": 1,}', b'[1, 2', b'"\\ud800"', b'{"version": 1e400}']
     return items
 
@@ -72,6 +74,9 @@ def http1_seeds():
         items.append(bytes([REQ]) + body)
         items.append(bytes([REQ | FIN | SMALL]) + body)
     items.append(bytes([REQ | NOHOST]) + b"GET / HTTP/1.1\r\n\r\n")
+    # Findings (docs/HARDENING.md): a bare CR / LF past the (small) head limit.
+    pad = b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 70
+    items += [bytes([REQ | SMALL]) + pad + b"\r\r\n\r\n", bytes([REQ | SMALL]) + pad + b"\n\r\n"]
     for m, body in responses:
         items.append(bytes([RESP | methods(m)]) + body)
         items.append(bytes([RESP | FIN | methods(m) | SMALL]) + body)
