@@ -14,6 +14,12 @@ let package = Package(
         .executable(name: "faultlined", targets: ["faultlined"]),
         .executable(name: "faultctl", targets: ["faultctl"]),
         .library(name: "FaultlineClient", targets: ["FaultlineClient"]),
+        // Not an API: the libraries Fuzz/ (a separate package, so its libFuzzer executables stay
+        // out of `swift build` and `swift test`) drives. Nothing else should depend on it.
+        .library(
+            name: "FaultlineFuzzable",
+            targets: ["FaultlineCore", "FaultlineConfig", "FaultlineHTTP1", "FaultlineControl", "FaultlineMetrics", "FaultlineSystem"]
+        ),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -48,7 +48,7 @@ public enum ConfigDecoder {
         guard var reader = ObjectReader(value, path: JSONPath.root, diagnostics: &diagnostics) else { return nil }
         var config = DaemonConfig()
         // An editor's pointer at Config/faultline.schema.json; nothing to the daemon.
-        if let schema = reader.take("$schema") { _ = diagnostics.string(schema, "$schema") }
+        if let schema = reader.take("$schema") { _ = diagnostics.string(schema, JSONPath.child(JSONPath.root, "$schema")) }
 
         if let version = reader.require("version", &diagnostics) {
             switch version {

@@ -220,6 +220,10 @@ struct HTTP1FramingStateMachine: Sendable {
 
     /// The next CRLF-terminated line after `consumed`, without its CRLF, as a range of `bytes`;
     /// nil when it is not complete yet. `budget` is the most bytes (CRLF included) it may take.
+    ///
+    /// Bytes are judged one at a time, in order, and a byte past the budget is `tooLong` before
+    /// anything else is said about it, so the error does not depend on how the bytes were split
+    /// (a bare CR beyond the budget is `tooLong` whether it arrived with its successor or alone).
     mutating func nextLine(_ bytes: Span<UInt8>, budget: Int, tooLong: HTTPParseError) throws(HTTPParseError) -> Range<Int>? {
         let start = consumed
         var index = start + scanned
@@ -233,15 +237,15 @@ struct HTTP1FramingStateMachine: Sendable {
                 scanned = 0
                 return start..<(index - 1)
             }
+            if index + 1 - start > budget { throw tooLong }
             if byte == 0x0D {
+                // A CR at the end may still become CRLF: its line continues in the next region.
                 guard index + 1 < end else { break }
                 guard bytes[index + 1] == 0x0A else { throw .bareCarriageReturn }
             }
             index += 1
         }
         scanned = index - start
-        // A pending CR may still become CRLF, so the partial line counts without it.
-        if end - start > budget { throw tooLong }
         return nil
     }
 

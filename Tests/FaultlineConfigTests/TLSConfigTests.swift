@@ -83,6 +83,13 @@ import Testing
 @Suite struct SchemaKeyTests {
     @Test func aSchemaPointerIsIgnored() {
         #expect(decodedConfig(config(#""$schema": "../faultline.schema.json""#)) != nil)
-        #expect(errorLines(config(#""$schema": 3"#)) == ["$schema: expected a string, got integer"])
+        #expect(errorLines(config(#""$schema": 3"#)) == [#"$["$schema"]: expected a string, got integer"#])
+    }
+
+    /// Found by `Scripts/fuzz config` (docs/HARDENING.md): the error named the key bare, `$schema`,
+    /// which JSONPath's own rule forbids (a key with `$` is quoted) and which reads as the root.
+    @Test func theSchemaKeysPathIsQuoted() {
+        let errors = ConfigDecoder.decode(jsonText: #"{"$schema": [], "version": 1}"#)
+        #expect(errors == .failure(ConfigErrors([ConfigError(path: #"$["$schema"]"#, message: "expected a string, got array")])))
     }
 }

@@ -367,6 +367,10 @@ import Testing
         // A head that never ends is refused before it does, so the caller's buffer stays bounded.
         expectError(bytes("GET / HTTP/1.1\r\nX: " + String(repeating: "a", count: 100)), role: .request,
                     .headTooLarge(limit: 64), limits: limits)
+        // A bare CR past the limit is too large, whether its successor came with it or not (found
+        // by Scripts/fuzz http1).
+        expectError(bytes("GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 40) + "\r\r\n\r\n"),
+                    role: .request, .headTooLarge(limit: 64), limits: limits)
         // Empty lines before the request line count, however they are split.
         expectError(bytes(String(repeating: "\r\n", count: 40)), role: .request, .headTooLarge(limit: 64), limits: limits)
         expectError(bytes("HTTP/1.1 200 OK\r\nX: " + String(repeating: "a", count: 100) + "\r\n\r\n"), role: .response,

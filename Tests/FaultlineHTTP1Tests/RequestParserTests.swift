@@ -129,6 +129,19 @@ import Testing
         #expect(requestEvents(bytes(endless), limits: limits) == [.error(.headTooLarge(limit: 64))])
     }
 
+    /// Found by `Scripts/fuzz http1` (docs/HARDENING.md): a bare CR or LF past the head limit was
+    /// `bareCarriageReturn`/`bareLineFeed` when the bytes came at once and `headTooLarge` when they
+    /// came one by one. The byte past the budget now decides, however the bytes are split.
+    @Test(arguments: ["X: aaaaaa\r\r\n\r\n", "X: aaaaaa\n\r\n", "X: aaaaaa\rZ"])
+    func aBadLineEndPastTheHeadLimitIsTooLargeInEverySplit(tail: String) {
+        let limits = HTTPParserLimits(maxHeadBytes: 32)
+        // Start line and Host take 25 bytes, so the third line may have 7, CRLF included.
+        let input = bytes("GET / HTTP/1.1\r\nHost: a\r\n" + tail)
+        #expect(requestEvents(input, limits: limits) == [.error(.headTooLarge(limit: 32))])
+        #expect(requestEvents(input, pieces: Array(repeating: 1, count: input.count), limits: limits) == [.error(.headTooLarge(limit: 32))])
+        #expect(requestEvents(input, pieces: [34, 1], limits: limits) == [.error(.headTooLarge(limit: 32))])
+    }
+
     @Test func defaultHeadLimitIs16KiB() {
         let big = "GET / HTTP/1.1\r\nHost: h\r\nX: " + String(repeating: "a", count: 16 * 1024) + "\r\n\r\n"
         #expect(requestEvents(bytes(big)) == [.error(.headTooLarge(limit: 16 * 1024))])

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora in Fuzz/Corpus/<target>/ (checked in; run again after changing this file).
+
+Seeds are small valid and near-valid inputs from the config examples, the schema test cases and
+the shapes the unit tests use; file names are the SHA-1 of the content, as libFuzzer names its own.
+"""
+import hashlib, json, os, shutil, sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Fuzz", "Corpus")
+
+
+def write(target, items):
+    directory = os.path.join(OUT, target)
+    shutil.rmtree(directory, ignore_errors=True)
+    os.makedirs(directory)
+    for data in items:
+        with open(os.path.join(directory, hashlib.sha1(data).hexdigest()), "wb") as f:
+            f.write(data)
+    print(f"{target}: {len(set(items))} seeds", file=sys.stderr)
+
+
+def config_seeds():
+    items = []
+    for sub in ["Config/examples", "Config/scenarios"]:
+        for name in sorted(os.listdir(os.path.join(ROOT, sub))):
+            if name.endswith(".json"):
+                items.append(open(os.path.join(ROOT, sub, name), "rb").read())
+    items.append(open(os.path.join(ROOT, "Config/demo.json"), "rb").read())
+    # Every fourth invalid case of the schema tests (one of each kind of error, roughly).
+    with open(os.path.join(ROOT, "Tests/SchemaCases/invalid-configs.jsonl")) as f:
+        cases = [json.loads(line) for line in f if line.strip()]
+    items += [json.dumps(case["config"]).encode() for case in cases[::4]]
+    # Finding (docs/HARDENING.md): a "$schema" that is not a string.
+    items += [b'{"$schema": 3, "version": 1}']
+    items += [b'{"version": 1, "version": 1}', b'{"version": 1,}', b'[1, 2', b'"\\ud800"', b'{"version": 1e400}']
+    return items
+
+
+def http1_seeds():
+    REQ, RESP, FIN, NOHOST, SMALL = 0, 1, 2, 4, 64
+    def methods(i): return i << 3
+    requests = [
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"\r\nGET /x?y=1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+        b"POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\nX-T: 1\r\n\r\n",
+        b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+        b"PUT /u HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+        b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"GET / HTTP/1.1\nHost: a\n\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n",
+        b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
+    ]
+    responses = [
+        (0, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"),
+        (0, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"),
+        (0, b"HTTP/1.1 204 No Content\r\n\r\nHTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n"),
+        (1, b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"),
+        (2, b"HTTP/1.1 200 Connection established\r\n\r\ntunnelled bytes"),
+        (0, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n\x81\x00"),
+        (0, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        (0, b"HTTP/1.0 200 OK\r\n\r\nbody until close"),
+        (3, b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\naHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nHTTP/1.1 200\r\nContent-Length: 1\r\n\r\nb"),
+        (0, b"HTTP/1.1 999 Nope\r\n\r\n"),
+        (0, b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        (0, b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n"),
+    ]
+    items = []
+    for body in requests:
+        items.append(bytes([REQ]) + body)
+        items.append(bytes([REQ | FIN | SMALL]) + body)
+    items.append(bytes([REQ | NOHOST]) + b"GET / HTTP/1.1\r\n\r\n")
+    # Findings (docs/HARDENING.md): a bare CR / LF past the (small) head limit.
+    pad = b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"a" * 70
+    items += [bytes([REQ | SMALL]) + pad + b"\r\r\n\r\n", bytes([REQ | SMALL]) + pad + b"\n\r\n"]
+    for m, body in responses:
+        items.append(bytes([RESP | methods(m)]) + body)
+        items.append(bytes([RESP | FIN | methods(m) | SMALL]) + body)
+    return items
+
+
+def control_seeds():
+    def req(method, target, body=None, headers=""):
+        head = f"{method} {target} HTTP/1.1\r\nHost: fuzz\r\n{headers}"
+        if body is not None:
+            data = body.encode()
+            return head.encode() + f"Content-Length: {len(data)}\r\n\r\n".encode() + data
+        return head.encode() + b"\r\n"
+    unix, tcp, metrics = b"\x00", b"\x01", b"\x02"
+    fault_bodies = [
+        '{"id": "drop", "type": "blackhole", "route": "b"}',
+        '{"id": "lag", "type": "stall", "for": "10s"}',
+        '{"type": "abort", "route": "h", "status": 503, "match": {"path_prefix": "/pay"}}',
+        '{"type": "delay", "route": ["h"], "delay": "1s"}',
+        '{"type": "latency", "route": "*", "delay": "5ms", "jitter": "1ms", "direction": "upstream", "probability": 0.5}',
+        '{"type": "partition", "groups": [["n1"], ["n2"]]}',
+        '{"type": "reset", "after_bytes": 10}',
+        '{"type": "slicer", "average_size": 10, "size_variation": 2}',
+    ]
+    items = []
+    for body in fault_bodies:
+        items.append(unix + req("POST", "/v1/faults", body) + req("GET", "/v1/faults"))
+    items += [
+        unix + req("GET", "/v1/status") + req("GET", "/v1/routes") + req("GET", "/v1/routes/a"),
+        unix + req("POST", "/v1/routes", '{"name": "c", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"}')
+             + req("PATCH", "/v1/routes/c", '{"enabled": false}') + req("DELETE", "/v1/routes/c"),
+        unix + req("POST", "/v1/routes", '{"name": "x", "listen": "127.0.0.1:1", "upstream": "127.0.0.1:9"}'),
+        unix + req("PATCH", "/v1/routes/a", '{"upstream": "localhost:9"}') + req("PATCH", "/v1/routes/b", '{"listen": "127.0.0.1:1"}'),
+        unix + req("DELETE", "/v1/faults/slow") + req("DELETE", "/v1/faults") + req("DELETE", "/v1/faults/nope"),
+        unix + req("POST", "/v1/partitions", '{"groups": [["n1"], ["n2"]]}') + req("DELETE", "/v1/partitions"),
+        unix + req("POST", "/v1/reload") + req("GET", "/v1/journal?after=1"),
+        unix + req("PUT", "/v1/schedule", '{"steps": [{"at": "1s", "apply": {"type": "stall", "route": "a"}}, {"at": "2s", "clear": "stall-0"}]}')
+             + req("POST", "/v1/schedule/start") + req("POST", "/v1/schedule/pause") + req("DELETE", "/v1/schedule"),
+        unix + req("GET", "/v1/requests?route=h") + req("GET", "/v1/report?route=h"),
+        unix + req("POST", "/v1/faults", '{"type": "latency"'),
+        unix + req("GET", "/ui") + req("GET", "/metrics"),
+        metrics + req("GET", "/metrics") + req("GET", "/v1/status"),
+        tcp + req("GET", "/version") + req("GET", "/proxies"),
+        tcp + req("POST", "/proxies", '{"name": "p", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "enabled": true}')
+            + req("POST", "/proxies/p/toxics", '{"type": "latency", "stream": "downstream", "toxicity": 1, "attributes": {"latency": 100, "jitter": 10}}')
+            + req("GET", "/proxies/p/toxics") + req("DELETE", "/proxies/p/toxics/latency_downstream"),
+        tcp + req("POST", "/proxies/p", '{"enabled": false}') + req("POST", "/reset") + req("DELETE", "/proxies/p"),
+        tcp + req("POST", "/populate", '[{"name": "q", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"}]'),
+    ]
+    return items
+
+
+def parser_seeds():
+    durations = ["250ms", "2s", "1m30s", "1.5s", "1h0.25s", "7ns", "1500us", "3µs", "0s", "", "-1s", "5", "30s1m", "1.s",
+                 "9223372036s", "106751d", "2562047h47m16.854775807s", "0.000000000001s"]
+    times = ["2026-11-24T10:00:00Z", "2026-11-24t10:00:00.5+01:00", "2024-02-29T23:59:60z", "2023-02-29T00:00:00Z",
+             "1677-09-21T00:12:43.145224192Z", "2262-04-11T23:47:16.854775807Z", "2026-12-02T18:00:00.123456789123-23:59",
+             "2026-13-01T00:00:00Z", "2026-11-24T10:00:00"]
+    addresses = ["127.0.0.1:8080", "[::1]:443", "localhost:9", "[fe80::1:2]:0", "db.internal:5432", "10.0.0:80",
+                 "1.2.3.4", "::ffff:1.2.3.4", "[::ffff:1.2.3.4]:1", "a_b-c:65535", "x:65536", "[1:2:3:4:5:6:7:8]:9"]
+    items = [b"\x00" + d.encode() for d in durations]
+    items += [b"\x01" + t.encode() for t in times]
+    items += [b"\x02" + a.encode() for a in addresses]
+    items += [b"\x03" + v.to_bytes(8, "big", signed=True) for v in [0, -1, 1_764_700_000_123_456_789, -(2**63), 2**63 - 1]]
+    return items
+
+
+write("config", config_seeds())
+write("http1", http1_seeds())
+write("control", control_seeds())
+write("parsers", parser_seeds())
