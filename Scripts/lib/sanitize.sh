@@ -27,8 +27,12 @@ run_sanitized() {
             options="halt_on_error=1:exitcode=66:second_deadlock_stack=1" ;;
         *) echo "usage: Scripts/test --sanitize address|thread [ARGS]" >&2; return 2 ;;
     esac
+    # Suppressions, each with its reason, in Scripts/sanitizers/ (tsan.supp; lsan.supp for ASan's leak check).
     supp=$PWD/Scripts/sanitizers/$short.supp
     [[ -f $supp ]] && options+=":suppressions=$supp"
+    if [[ $kind == address && -f Scripts/sanitizers/lsan.supp ]]; then
+        export LSAN_OPTIONS="suppressions=$PWD/Scripts/sanitizers/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+    fi
     local reports=$PWD/$build/sanitizer-reports
     rm -rf "$reports"
     mkdir -p "$reports"
