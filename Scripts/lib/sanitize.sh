@@ -31,7 +31,8 @@ run_sanitized() {
     supp=$PWD/Scripts/sanitizers/$short.supp
     [[ -f $supp ]] && options+=":suppressions=$supp"
     if [[ $kind == address && -f Scripts/sanitizers/lsan.supp ]]; then
-        export LSAN_OPTIONS="suppressions=$PWD/Scripts/sanitizers/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+        # print_suppressions=0: else each runner writes its suppression counts into a report file.
+        export LSAN_OPTIONS="suppressions=$PWD/Scripts/sanitizers/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
     fi
     local reports=$PWD/$build/sanitizer-reports
     rm -rf "$reports"
