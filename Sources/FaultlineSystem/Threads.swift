@@ -35,4 +35,10 @@ public struct ThreadHandle: Sendable {
     public func join() {
         pthread_join(thread, nil)
     }
+
+    /// Lets the thread go: nobody will join it, and its resources are freed when it ends.
+    /// Call this or ``join()``, once; a thread that is neither leaks its stack and handle until exit.
+    public func detach() {
+        pthread_detach(thread)
+    }
 }

@@ -61,7 +61,9 @@ func rawNumber(_ fd: borrowing FileDescriptor) -> CInt { fd.withUnsafeHandle { $
     /// Timers fire in deadline order (ties in scheduling order), never early, and within a
     /// tolerance of 20 ms (timerfd lateness is ~50 µs p99 on an idle host; the slack is for a
     /// loaded CI machine running other tests in parallel).
-    @Test func timersFireInDeadlineOrderWithinTolerance() throws {
+    /// Off under `Scripts/test --sanitize` ($FAULTLINE_SANITIZER): TSan measured 22–151 ms late.
+    @Test(.disabled(if: getenv("FAULTLINE_SANITIZER") != nil, "bounds timer lateness at 20 ms of wall-clock time; the plain Scripts/test checks it"))
+    func timersFireInDeadlineOrderWithinTolerance() throws {
         let loop = try EventLoop<RecordingDelegate>()
         let delegate = RecordingDelegate()
         let start = Linux.monotonicNanoseconds()

@@ -90,17 +90,21 @@ enum Packaging {
 }
 
 /// `faultlined` started through a launcher (`unit-sandbox.py …`, or the binary itself), logging
-/// JSON to a file; killed by pid when it goes away.
+/// JSON to a file; killed by pid when it goes away. `environment` adds to or overrides the
+/// inherited variables.
 final class LaunchedDaemon {
     let process = Process()
     let logPath: String
 
-    init(_ arguments: [String], logPath: String, startTimeout: Duration = .seconds(20)) throws {
+    init(_ arguments: [String], logPath: String, startTimeout: Duration = .seconds(20), environment: [String: String] = [:]) throws {
         self.logPath = logPath
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.executableURL = URL(fileURLWithPath: arguments[0])
         process.arguments = Array(arguments.dropFirst())
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice

@@ -29,7 +29,8 @@ final class RelayTests: DaemonTestCase {
         XCTAssertEqual(failures.count, 0, "first failures: \(failures.prefix(5))")
         XCTAssertGreaterThanOrEqual(echo.stats.peakOpen, count, "connections were not all open at once")
         XCTAssertEqual(echo.stats.bytesReceived, total)
-        XCTAssertLessThan(seconds, 60, "1,000-connection echo took \(seconds) s")
+        // Under a sanitizer the relay is checked byte for byte but not for speed (TSan: 73.6 s).
+        if Sanitizer.active == nil { XCTAssertLessThan(seconds, 60, "1,000-connection echo took \(seconds) s") }
         print("[itest] 1000 connections, \(total) bytes each way, \(String(format: "%.1f", seconds)) s, peak upstream connections \(echo.stats.peakOpen)")
         XCTAssertTrue(daemon.isRunning)
     }

@@ -1,3 +1,4 @@
+import FaultlineTestSupport
 import XCTest
 
 /// Retry storm (examples/retry-storm): the inventory service is down for 3 s (a scheduled abort
@@ -7,6 +8,9 @@ import XCTest
 /// `exponential`, jitter present, no herd.
 final class ScenarioRetryStormTests: XCTestCase {
     func testRetryStorm() throws {
+        // The shapes are read from retry gaps of a few milliseconds: under ASan the naive gaps
+        // measured 11 ms (p50) with another job on the machine, under TSan 15 ms, and "none" became "mixed".
+        if let reason = Sanitizer.wallClockSkipReason("retry gaps of a few ms classify the backoff") { throw XCTSkip(reason) }
         let outcome = try runScenario("retry-storm")
         let out = outcome.output
         for variant in ["buggy", "correct"] {
