@@ -21,22 +21,7 @@ final class RelayAtTheLimitTests: DaemonTestCase {
             guard FileManager.default.isExecutableFile(atPath: bench) else { throw DaemonError("\(bench) is not built") }
             process.executableURL = URL(fileURLWithPath: bench)
             process.arguments = ["echo-server", "--threads", "2"]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = FileHandle.standardError
-            try process.run()
-            // It prints its port on the first line.
-            var line: [UInt8] = []
-            let handle = out.fileHandleForReading
-            while line.last != UInt8(ascii: "\n") {
-                let byte = handle.readData(ofLength: 1)
-                guard let first = byte.first else { throw DaemonError("echo-server exited before printing its port") }
-                line.append(first)
-            }
-            guard let port = UInt16(String(decoding: line.dropLast(), as: UTF8.self)) else {
-                throw DaemonError("echo-server printed \(String(decoding: line, as: UTF8.self))")
-            }
-            self.port = port
+            port = try runReadingPort(process, what: "echo-server")
         }
 
         deinit {

@@ -66,21 +66,7 @@ final class PythonServer {
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [scriptPath] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.standardError
-        try process.run()
-        var line: [UInt8] = []
-        let handle = out.fileHandleForReading
-        while line.last != UInt8(ascii: "\n") {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty { break }
-            line.append(contentsOf: byte)
-        }
-        guard let port = UInt16(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw DaemonError("python server printed no port: \(String(decoding: line, as: UTF8.self))")
-        }
+        let port = try runReadingPort(process, what: "python server")
         self.port = port
     }
 
