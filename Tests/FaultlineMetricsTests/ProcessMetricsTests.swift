@@ -61,6 +61,29 @@ struct ProcessMetricsTests {
         #expect(ProcFS.numericEntryCount(in: "\(directory)/missing") == nil)
     }
 
+    /// The daemon once crashed here with 20,000 descriptors open: each record was copied as a
+    /// whole `struct dirent`, reading past the end of readdir's buffer after its last, shorter
+    /// record. Thousands of entries fill that buffer many times over; under
+    /// `Scripts/test --sanitize address` the old copy is a heap-buffer-overflow here.
+    @Test("a directory of thousands of entries is counted exactly, reading each name in place")
+    func thousandsOfEntries() throws {
+        var template = Array("/tmp/faultline-fds-XXXXXX".utf8CString)
+        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
+        let names = (0..<6_000).map { String($0 * 7919 % 1_000_003) } + (0..<500).map { "x\($0)" }
+        for name in names {
+            let fd = open("\(directory)/\(name)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+            #expect(fd >= 0)
+            close(fd)
+        }
+        defer {
+            for name in names { unlink("\(directory)/\(name)") }
+            rmdir(directory)
+        }
+        for _ in 0..<20 {
+            #expect(ProcFS.numericEntryCount(in: directory) == 6_000)
+        }
+    }
+
     @Test("open descriptors of this process are counted")
     func openDescriptors() throws {
         let baseline = try #require(scrape("process_open_fds"))
