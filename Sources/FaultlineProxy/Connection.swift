@@ -75,6 +75,12 @@ final class Connection {
         get { policyBox?.policy ?? PolicyBox.empty }
         set { policyBox = newValue == PolicyBox.empty ? nil : PolicyBox(policy: newValue) }
     }
+    /// The plan changed since this connection was planned, and its re-plan waits for its next
+    /// event (see `Worker.install`): nothing was bound to it and nothing the change brought acts
+    /// on a connection that moves no bytes.
+    var planStale = false
+    /// Nothing holds this connection for a fault: no policy bound, no connect held or delayed.
+    var replanCanWait: Bool { policyBox == nil && !connectHeld && !connectDelayPending }
     /// `fault.injected` journal events written for this connection (they are rate-limited).
     var journaledInjections = 0
 

@@ -95,9 +95,29 @@ extension Worker {
         if connection.state == .open { relay(loop, connection) }
     }
 
+    /// The connection behind `tag`, re-planned first if a plan change waited for its next
+    /// event (`ReplanScope.deferrable`); nil when it is gone.
+    @inline(__always)
+    func liveConnection(_ loop: EventLoop<Worker>, _ tag: Tag) -> Connection? {
+        guard let connection = connection(tag) else { return nil }
+        if connection.planStale {
+            freshen(loop, connection)
+            if connection.state == .closed { return nil }
+        }
+        return connection
+    }
+
+    /// Applies the plan change a connection's re-plan waited for.
+    func freshen(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        connection.planStale = false
+        guard let route = routes[connection.routeName] else { return }
+        replan(loop, connection, route: route)
+    }
+
     /// Installs `policy` on the connection and counts (and journals) each new binding.
     private func adopt(_ loop: EventLoop<Worker>, _ connection: Connection, policy: ConnectionPolicy) {
-        let previous = Set(connection.policy.bindings)
+        // A handful of bindings at most: a linear look beats building a set per connection.
+        let previous = connection.policy.bindings
         for binding in policy.bindings where !previous.contains(binding) {
             recordInjection(connection, binding)
         }

@@ -159,7 +159,7 @@ final class Worker: EventLoopDelegate {
         case .listener:
             acceptAll(loop, listenerSlot: tag.slot)
         case .client, .upstream:
-            guard let connection = connection(tag) else { return }
+            guard let connection = liveConnection(loop, tag) else { return }
             let side: Connection.Side = tag.kind == .client ? .client : .upstream
             noteReadiness(connection, side: side, events: events)
             if connection.tls != nil {
@@ -192,7 +192,7 @@ final class Worker: EventLoopDelegate {
         guard let tag = Tag(rawValue: raw) else { return }
         switch tag.kind {
         case .connectTimeout:
-            guard let connection = connection(tag) else { return }
+            guard let connection = liveConnection(loop, tag) else { return }
             // A connect that finished and is in its TLS handshake has that deadline instead.
             guard !isHandshaking(connection, .upstream) else { return }
             if connection.isHTTP {
@@ -210,16 +210,16 @@ final class Worker: EventLoopDelegate {
             }
             failConnect(loop, connection, reason: .timeout)
         case .httpTimer:
-            guard let connection = connection(tag) else { return }
+            guard let connection = liveConnection(loop, tag) else { return }
             httpTimerFired(loop, connection)
         case .upstreamStreamTimer, .downstreamStreamTimer:
-            guard let connection = connection(tag) else { return }
+            guard let connection = liveConnection(loop, tag) else { return }
             relay(loop, connection)
         case .connectionFaultTimer:
-            guard let connection = connection(tag) else { return }
+            guard let connection = liveConnection(loop, tag) else { return }
             connectDelayElapsed(loop, connection)
         case .tlsHandshakeTimer:
-            guard let connection = connection(tag) else { return }
+            guard let connection = liveConnection(loop, tag) else { return }
             tlsHandshakeTimerFired(loop, connection)
         case .acceptRetry:
             acceptRetryDue(loop, listenerSlot: tag.slot)
@@ -281,6 +281,7 @@ final class Worker: EventLoopDelegate {
             readyList.removeAll(keepingCapacity: true)
             for connection in pending {
                 connection.onReadyList = false
+                if connection.planStale { freshen(loop, connection) }
                 if connection.state == .open { relay(loop, connection) }
             }
         }
@@ -296,6 +297,8 @@ final class Worker: EventLoopDelegate {
         _ loop: EventLoop<Worker>, plan newPlan: FaultPlan, handoff: ListenerHandoff, shared: [String: RouteShared],
         tls: [String: RouteTLS] = [:]
     ) {
+        let oldRoutes = routes
+        let oldSeed = plan.seed
         plan = newPlan
         limits.maxConnections.store(newPlan.limits.maxConnections, ordering: .relaxed)
         var newRoutes: [String: Route] = [:]
@@ -341,11 +344,29 @@ final class Worker: EventLoopDelegate {
             }
         }
 
+        // Open connections: only those of routes whose faults changed are re-planned, and of
+        // those, a connection nothing is bound to waits for its next event (Worker+Faults.swift,
+        // `ReplanScope`), so applying a fault costs a flag per connection, not a re-plan.
+        var scopes: [String: ReplanScope] = [:]
+        for (name, route) in routes {
+            scopes[name] = ReplanScope(
+                old: oldRoutes[name]?.plan.faults, new: route.plan.faults, seedChanged: oldSeed != newPlan.seed)
+        }
         for case let connection? in connections {
-            if let route = routes[connection.routeName] {
-                replan(loop, connection, route: route)
-            } else {
+            guard let route = routes[connection.routeName], let scope = scopes[connection.routeName] else {
                 close(loop, connection, reset: false)
+                continue
+            }
+            switch scope {
+            case .unchanged:
+                continue
+            case .deferrable where connection.replanCanWait:
+                // The HTTP codec reads its faults per request: handing them over costs nothing.
+                connection.http?.machine.faults = route.httpFaults
+                connection.planStale = true
+            case .deferrable, .everyConnection:
+                connection.planStale = false
+                replan(loop, connection, route: route)
             }
         }
 
