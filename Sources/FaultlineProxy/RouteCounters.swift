@@ -13,6 +13,8 @@ public struct ProxyMetrics: Sendable {
     public let faultInjections: CounterFamily
     public let httpRequests: CounterFamily
     public let httpRequestDuration: HistogramFamily
+    /// How late latency-held bytes were released: the proxy's own share of a latency error.
+    public let latencyReleaseLateness: HistogramFamily
     public let requestLogDropped: CounterFamily
     public let tlsHandshakeFailures: CounterFamily
 
@@ -50,6 +52,11 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_http_request_duration_seconds",
             help: "HTTP requests finished, by time from the request head to the end of the client's answer.",
             labelNames: ["route"])
+        latencyReleaseLateness = HistogramFamily(
+            name: "faultline_latency_release_lateness_seconds",
+            help: "Chunks held by a latency fault, by how long after their due time the relay let them go (the proxy's own lateness; the peer's wake-up is not in it).",
+            labelNames: ["route"],
+            upperBoundsSeconds: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1])
         tlsHandshakeFailures = CounterFamily(
             name: "faultline_tls_handshake_failures_total",
             help: "TLS handshakes that failed, by side (client: terminated here, upstream: originated here) and reason.",
@@ -68,6 +75,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(faultInjections)
         registry.register(httpRequests)
         registry.register(httpRequestDuration)
+        registry.register(latencyReleaseLateness)
         registry.register(tlsHandshakeFailures)
         registry.register(requestLogDropped)
     }
@@ -89,6 +97,7 @@ extension ProxyMetrics {
             }
             connectionsActive.removeShards(worker: worker, where: named)
             httpRequestDuration.removeShards(worker: worker, where: named)
+            latencyReleaseLateness.removeShards(worker: worker, where: named)
         }
         faultInjections.removeShards(worker: worker) { labels in
             routes.contains(labels[0]) || faults.contains(InjectionKey(route: labels[0], fault: labels[1], type: labels[2]))
@@ -116,6 +125,8 @@ final class RouteCounters {
     /// Made on the first discarded byte, so a route that never drops any has no series.
     private(set) lazy var discardedUpstream = metrics.bytesDiscarded.shard(labels: [route, "upstream"], worker: worker)
     private(set) lazy var discardedDownstream = metrics.bytesDiscarded.shard(labels: [route, "downstream"], worker: worker)
+    /// Made when a latency fault is first bound on the route.
+    private(set) lazy var latencyLateness = metrics.latencyReleaseLateness.shard(labels: [route], worker: worker)
     private let failures: [Counter]
     /// The route's HTTP request counters, made on the first finished request (a tcp route has none,
     /// so its series never appear).

@@ -1,5 +1,6 @@
 import FaultlineCore
 import FaultlineLoop
+import FaultlineMetrics
 
 /// The running state of the faults acting on one half-stream: latency marks, token bucket,
 /// slice budget, corruption cursor, and the deadlines of reset/timeout/slow-close.
@@ -20,6 +21,9 @@ struct StreamFaults {
     private(set) var policy = StreamPolicy()
 
     private var marks = MarkQueue()
+    /// Where the lateness of each released latency chunk is counted (the route's shard; set
+    /// by the worker while a latency fault acts on the stream).
+    var latenessHistogram: Histogram?
     private var latencyRNG: DecisionRNG?
     private var bucket: TokenBucket?
     private var sliceRemaining = 0
@@ -130,7 +134,10 @@ struct StreamFaults {
         nextWake = nil
         var allowance = held
         if !marks.isEmpty {
-            while let first = marks.first, first.releaseAt <= now { marks.removeFirst() }
+            while let first = marks.first, first.releaseAt <= now {
+                latenessHistogram?.observe(nanoseconds: now - first.releaseAt)
+                marks.removeFirst()
+            }
             if let pending = marks.first {
                 allowance = min(allowance, Int(pending.start &- written))
                 wake(at: pending.releaseAt)

@@ -128,6 +128,10 @@ extension Worker {
         connection.down.faults = updated(
             connection.down.faults, to: policy.downstream, now: loop.now, written: connection.down.bytesOut,
             serial: connection.serial, flow: .downstream)
+        for box in [connection.up.faults, connection.down.faults] {
+            guard let box else { continue }
+            box.state.latenessHistogram = box.state.policy.latency == nil ? nil : connection.counters.latencyLateness
+        }
     }
 
     /// A direction's fault state under a new policy: nil when no fault acts on it any more.

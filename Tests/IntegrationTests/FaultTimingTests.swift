@@ -42,6 +42,15 @@ final class FaultTimingTests: DaemonTestCase {
         let spread = measured.max()! - measured.min()!
         XCTAssertGreaterThan(spread, 15, "jitter ±20ms should spread 15 round trips: \(measured)")
         print("[fault] latency 60±20ms: rtt ms \(measured.map { Int($0) }), median excess \(String(format: "%.2f", medianExcess)) ms")
+
+        // Each held chunk (one per round trip: the echo comes back in one read) is counted once
+        // in the proxy's release lateness, and none was released early (a lateness below 0
+        // cannot be counted; a release before its time fails the bounds above).
+        let lateness = "faultline_latency_release_lateness_seconds"
+        XCTAssertEqual(try daemon.metric(lateness + "_count", ["route": "r"]), 15)
+        let sum = try XCTUnwrap(try daemon.metric(lateness + "_sum", ["route": "r"]))
+        XCTAssertGreaterThanOrEqual(sum, 0)
+        XCTAssertLessThan(sum, 15 * 0.1, "15 releases, each far under 100 ms late")
     }
 
     /// A latency applied at runtime reaches an open connection; clearing it releases held bytes at
