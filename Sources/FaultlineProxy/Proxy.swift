@@ -1,6 +1,6 @@
 public import FaultlineCore
 import FaultlineLoop
-import FaultlineMetrics
+public import FaultlineMetrics
 public import FaultlineSystem
 import Synchronization
 
@@ -47,6 +47,8 @@ public final class Proxy: Sendable {
     private let metrics: ProxyMetrics
     private let log: Logger
     private let limits = SharedLimits()
+    /// The workers' loads and mailboxes, for balancing accepted connections.
+    private let peers: WorkerPeers
     /// `attempts` counts shared by every worker.
     private let attemptLedger = AttemptLedger()
     /// Resolves the routes' upstream host names on its own thread.
@@ -88,6 +90,8 @@ public final class Proxy: Sendable {
     ) throws(SystemError) {
         let count = workers > 0 ? workers : Posix.cpuCount
         workerCount = count
+        let peers = WorkerPeers(count: count)
+        self.peers = peers
         self.acknowledgeTimeout = acknowledgeTimeout
         self.metrics = metrics
         self.log = log
@@ -103,7 +107,7 @@ public final class Proxy: Sendable {
         let initial = FaultPlan(version: 0, seed: 0, limits: .defaults, routes: [], faults: [])
         var threads: [ThreadHandle] = []
         for index in 0..<count {
-            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits, ledger, resolver] in
+            threads.append(Threads.spawn(name: "fl-worker-\(index)") { [limits, ledger, resolver, peers] in
                 let loop: EventLoop<Worker>
                 do throws(SystemError) {
                     loop = try EventLoop<Worker>()
@@ -114,7 +118,7 @@ public final class Proxy: Sendable {
                 }
                 let worker = Worker(
                     index: index, plan: initial, bufferBytes: bufferBytes, metrics: metrics, limits: limits, log: log,
-                    events: events, attemptLedger: ledger, resolver: resolver)
+                    events: events, attemptLedger: ledger, resolver: resolver, peers: peers)
                 started.withLock { $0[index] = loop.mailbox }
                 ready.countDown()
                 do {
@@ -131,6 +135,7 @@ public final class Proxy: Sendable {
         }
         mailboxes = started.withLock { map in (0..<count).map { map[$0]! } }
         resolver.setWorkers(mailboxes)
+        peers.setMailboxes(mailboxes)
         self.threads = threads
     }
 
@@ -285,6 +290,9 @@ public final class Proxy: Sendable {
     }
 
     /// Runs `body` on worker `index`'s thread between two of its events (tests hold a worker busy).
+    /// `faultline_worker_connections{worker}`, for the daemon's registry.
+    public var workerConnections: Collector { peers.collector }
+
     func runOnWorker(_ index: Int, _ body: @escaping @Sendable () -> Void) {
         mailboxes[index].post(.run(body))
     }

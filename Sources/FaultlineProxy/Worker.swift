@@ -101,6 +101,8 @@ final class Worker: EventLoopDelegate {
     let attemptLedger: AttemptLedger
     /// Answers upstream host names without blocking this loop.
     let resolver: UpstreamResolver
+    /// The other workers: their loads, and their mailboxes for handing over a connection.
+    let peers: WorkerPeers
     /// Connections (client tags) parked until a host name resolves, by name.
     var awaitingResolution: [UpstreamResolver.Key: [UInt64]] = [:]
     /// Injection counter shards by route, fault and type.
@@ -137,8 +139,10 @@ final class Worker: EventLoopDelegate {
 
     init(
         index: Int, plan: FaultPlan, bufferBytes: Int, metrics: ProxyMetrics, limits: SharedLimits,
-        log: Logger, events: (any EventSink)?, attemptLedger: AttemptLedger = AttemptLedger(), resolver: UpstreamResolver
+        log: Logger, events: (any EventSink)?, attemptLedger: AttemptLedger = AttemptLedger(), resolver: UpstreamResolver,
+        peers: WorkerPeers = WorkerPeers(count: 1)
     ) {
+        self.peers = peers
         self.resolver = resolver
         self.events = events
         self.attemptLedger = attemptLedger
@@ -246,6 +250,16 @@ final class Worker: EventLoopDelegate {
                 body()
             case .readLog(let route, let since, let collector):
                 collector.add(requestLogs[route]?.ring.entries(since: since) ?? [])
+            case .adopt(let name, let box, let peer, let serial):
+                guard let fd = box.take() else { break }
+                guard !draining, let route = routes[name] else {
+                    // The route went (or the daemon drains) while the connection was on its way.
+                    fd.close()
+                    limits.release()
+                    peers.loads[index].open.wrappingSubtract(1, ordering: .relaxed)
+                    break
+                }
+                place(loop, route: route, fd: fd, peer: peer, serial: serial)
             case .resolved(let key):
                 guard let waiting = awaitingResolution.removeValue(forKey: key) else { break }
                 for raw in waiting {
@@ -428,6 +442,25 @@ final class Worker: EventLoopDelegate {
             return
         }
         let serial = route.shared.takeSerial()
+        if let target = peers.handOverTarget(from: index) {
+            let box = FileDescriptorBox(fd)
+            if peers.post(.adopt(route: route.spec.name, box, peer: peer, serial: serial), to: target) { return }
+            // No mailboxes yet: keep it here after all.
+            peers.loads[target].open.wrappingSubtract(1, ordering: .relaxed)
+            guard let kept = box.take() else { return }
+            peers.loads[index].open.wrappingAdd(1, ordering: .relaxed)
+            place(loop, route: route, fd: kept, peer: peer, serial: serial)
+            return
+        }
+        peers.loads[index].open.wrappingAdd(1, ordering: .relaxed)
+        place(loop, route: route, fd: fd, peer: peer, serial: serial)
+    }
+
+    /// Gives an accepted connection (of this worker, or handed over by another) its slot and
+    /// registration, then its TLS handshake or its faults and upstream connect.
+    private func place(
+        _ loop: EventLoop<Worker>, route: Route, fd: consuming FileDescriptor, peer: SocketAddress, serial: UInt64
+    ) {
         let slot: UInt32
         if let free = freeConnectionSlots.popLast() {
             slot = free
@@ -651,6 +684,7 @@ final class Worker: EventLoopDelegate {
         connectionGenerations[i] &+= 1
         freeConnectionSlots.append(connection.slot)
         openConnectionCount -= 1
+        peers.loads[index].open.wrappingSubtract(1, ordering: .relaxed)
         connection.counters.active.decrement()
         limits.release()
         if exhaustedListeners > 0 { descriptorsFreed(loop) }

@@ -15,6 +15,10 @@ enum WorkerMessage: Sendable {
     case run(@Sendable () -> Void)
     /// Add this worker's entries of a route's request log newer than `since` to the collector.
     case readLog(route: String, since: UInt64, RequestLogCollector)
+    /// Another worker accepted this connection for a route and hands it over (`WorkerPeers`):
+    /// its slot under `limits.max_connections` is taken, its serial drawn, and this worker's load
+    /// already counts it.
+    case adopt(route: String, FileDescriptorBox, peer: SocketAddress, serial: UInt64)
     /// A host name got an answer: dial the connections parked on it.
     case resolved(UpstreamResolver.Key)
     /// Stop accepting; keep relaying open connections.

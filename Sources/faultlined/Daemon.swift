@@ -75,6 +75,7 @@ final class Daemon {
             log.error("daemon.start_failed", ["error": "\(error)"])
             return 1
         }
+        registry.register(proxy.workerConnections)
         let control = ControlServer(
             config: config, configPath: configPath, dataPlane: proxy, journal: journal, registry: registry,
             metrics: controlMetrics, version: FaultlineVersion.current, log: log
