@@ -205,6 +205,9 @@ def tls_seeds():
         bytes([SERVER, 0]) + sslv2,
         bytes([SERVER | EOF, 0]) + http,                             # plaintext HTTP to a TLS port
         bytes([SERVER | SHUTDOWN, 0]) + hello13[:9],                 # a record header and a bit
+        # Finding (harness, docs/HARDENING.md): a hello with legacy_version 0.0 is refused with an
+        # alert in record version 0.0.
+        bytes([SERVER, 0]) + hello13[:9] + b"\0\0" + hello13[11:],
         bytes([CLIENT, 0]) + flight13,                               # a TLS 1.3 server's answer (to another hello)
         bytes([CLIENT | TLS12 | EOF, PIECES16]) + flight12,          # a TLS 1.2 server's flight
         bytes([CLIENT | VERIFY, 0]) + flight12,

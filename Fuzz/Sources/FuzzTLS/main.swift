@@ -35,8 +35,8 @@ import Glibc
 //   - the pending output is bounded (≤ 16 KiB queued by one step, ≤ 64 KiB in all), what
 //     `withPendingOutput` lends is `pendingOutputCount` bytes and starts with what was left
 //     unconsumed last time (`consumeOutput` moves the read position, then OpenSSL appends), and
-//     the whole output is a sequence of complete TLS records (a client's starting with its
-//     ClientHello);
+//     the whole output is a sequence of complete TLS records, version 3.x except an alert that
+//     answers a hello in the peer's own version (a client's output starting with its ClientHello);
 //   - the error queue is empty once the session is gone;
 //   - on the first input and every 1,000th, fresh sessions of every context still complete a
 //     real handshake with a real peer in memory and carry bytes both ways: no global OpenSSL or
@@ -209,7 +209,10 @@ final class Socket {
             require(sent.count - offset >= 5, "the output ends inside a record header at \(offset)")
             let type = sent[offset], major = sent[offset + 1]
             let length = Int(sent[offset + 3]) << 8 | Int(sent[offset + 4])
-            require((20...23).contains(type) && major == 3 && length <= 16 * 1024 + 2048,
+            // A server refusing a ClientHello's version answers in that version, whatever it is
+            // (OpenSSL, tls_early_post_process_client_hello: "send alert using remote version
+            // number"); every other record is 3.x.
+            require((20...23).contains(type) && (major == 3 || type == 21) && length <= 16 * 1024 + 2048,
                     "not a TLS record header at \(offset): \(Array(sent[offset..<offset + 5]))")
             require(offset + 5 + length <= sent.count, "the output ends inside a record at \(offset)")
             // Plaintext alerts are 2 bytes (level, description); a plaintext handshake record starts
