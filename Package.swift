@@ -20,6 +20,9 @@ let package = Package(
             name: "FaultlineFuzzable",
             targets: ["FaultlineCore", "FaultlineConfig", "FaultlineHTTP1", "FaultlineControl", "FaultlineMetrics", "FaultlineSystem"]
         ),
+        // Not an API either: FaultlineTLS for Fuzz/'s `tls` target alone, so the other fuzz
+        // targets do not link OpenSSL. A product changes no target's dependencies.
+        .library(name: "FaultlineFuzzableTLS", targets: ["FaultlineTLS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

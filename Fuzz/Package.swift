@@ -40,5 +40,13 @@ let package = Package(
             dependencies: ["FuzzSupport", .product(name: "FaultlineFuzzable", package: "Faultline")],
             swiftSettings: fuzzer
         ),
+        // C, not instrumented: libFuzzer's extra counters (coverage from inside OpenSSL, which is
+        // not instrumented) and the two OpenSSL calls the harness makes that FaultlineTLS does not offer.
+        .target(name: "CFuzzTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
+        .executableTarget(
+            name: "FuzzTLS",
+            dependencies: ["FuzzSupport", "CFuzzTLS", .product(name: "FaultlineFuzzableTLS", package: "Faultline")],
+            swiftSettings: fuzzer
+        ),
     ]
 )

@@ -3,8 +3,15 @@
 
 Seeds are small valid and near-valid inputs from the config examples, the schema test cases and
 the shapes the unit tests use; file names are the SHA-1 of the content, as libFuzzer names its own.
+
+    python3 Fuzz/make-corpus.py            every target
+    python3 Fuzz/make-corpus.py tls ...    only the named targets
+
+The `tls` seeds are real handshake messages made here (Python's ssl module, which is the same
+OpenSSL, over memory BIOs), so they carry fresh randoms: rewriting them changes their names, not
+what they cover. Write only the targets you changed.
 """
-import hashlib, json, os, shutil, sys
+import hashlib, json, os, re, shutil, ssl, sys, tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Fuzz", "Corpus")
@@ -144,7 +151,73 @@ def parser_seeds():
     return items
 
 
-write("config", config_seeds())
-write("http1", http1_seeds())
-write("control", control_seeds())
-write("parsers", parser_seeds())
+def tls_seeds():
+    """Flags and split bytes (see Fuzz/Sources/FuzzTLS/main.swift), then what the peer sends."""
+    SERVER, CLIENT, EOF, BYTEWISE, PIECES16 = 0, 1, 2, 1, 16
+    VERIFY, TLS12 = 1 << 2, 2 << 2
+    DRAIN_SOME, DRAIN_NONE, SHUTDOWN = 1 << 4, 3 << 4, 64
+    # The fuzz target's own certificate and key, from its source (fuzz-only, not a secret).
+    source = open(os.path.join(ROOT, "Fuzz/Sources/FuzzTLS/FuzzOnlyCertificate.swift")).read()
+    pem = re.findall(r"-----BEGIN [A-Z ]+-----\n.*?-----END [A-Z ]+-----\n", source, re.S)
+    with tempfile.TemporaryDirectory() as directory:
+        chain = os.path.join(directory, "fuzz-only.pem")
+        with open(chain, "w") as f:
+            f.write("".join(pem))
+
+        def capture(maximum):
+            """A client's first flight and a server's answer to it, through memory BIOs."""
+            client_context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            client_context.check_hostname, client_context.verify_mode = False, ssl.CERT_NONE
+            client_context.maximum_version = maximum
+            client_context.set_alpn_protocols(["h2", "http/1.1"])
+            server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            server_context.load_cert_chain(chain)
+            server_context.maximum_version = maximum
+            c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+            client = client_context.wrap_bio(c_in, c_out, server_hostname="localhost")
+            server = server_context.wrap_bio(s_in, s_out, server_side=True)
+            try:
+                client.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            hello = c_out.read()
+            s_in.write(hello)
+            try:
+                server.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            return hello, s_out.read()
+
+        hello13, flight13 = capture(ssl.TLSVersion.TLSv1_3)
+        hello12, flight12 = capture(ssl.TLSVersion.TLSv1_2)
+    # An SSLv2-format ClientHello (RFC 5246 appendix E.2) offering TLS 1.2: two cipher specs, no
+    # session id, a 16-byte challenge.
+    specs = bytes([0x00, 0xC0, 0x2F, 0x00, 0x00, 0x2F])
+    body = bytes([0x01, 0x03, 0x03, 0x00, len(specs), 0x00, 0x00, 0x00, 0x10]) + specs + bytes(range(16))
+    sslv2 = bytes([0x80 | (len(body) >> 8), len(body) & 0xFF]) + body
+    http = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    alert = bytes([21, 3, 3, 0, 2, 2, 40])  # fatal handshake_failure
+    return [
+        bytes([SERVER, 0]) + hello13,                                # a real TLS 1.3 ClientHello, whole
+        bytes([SERVER | DRAIN_SOME, PIECES16]) + hello13,            # in pieces, a slow socket
+        bytes([SERVER | EOF, BYTEWISE]) + hello13[:len(hello13) // 2],  # truncated, then EOF
+        bytes([SERVER | (1 << 2) | DRAIN_NONE, 0]) + hello12,        # TLS 1.2 only, no ALPN context
+        bytes([SERVER, 0]) + sslv2,
+        bytes([SERVER | EOF, 0]) + http,                             # plaintext HTTP to a TLS port
+        bytes([SERVER | SHUTDOWN, 0]) + hello13[:9],                 # a record header and a bit
+        # Finding (harness, docs/HARDENING.md): a hello with legacy_version 0.0 is refused with an
+        # alert in record version 0.0.
+        bytes([SERVER, 0]) + hello13[:9] + b"\0\0" + hello13[11:],
+        bytes([CLIENT, 0]) + flight13,                               # a TLS 1.3 server's answer (to another hello)
+        bytes([CLIENT | TLS12 | EOF, PIECES16]) + flight12,          # a TLS 1.2 server's flight
+        bytes([CLIENT | VERIFY, 0]) + flight12,
+        bytes([CLIENT, 0]) + alert,
+        bytes([CLIENT | EOF, 0]) + b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+    ]
+
+
+TARGETS = {"config": config_seeds, "http1": http1_seeds, "control": control_seeds, "parsers": parser_seeds, "tls": tls_seeds}
+for name in sys.argv[1:] or TARGETS:
+    if name not in TARGETS:
+        sys.exit(f"unknown target {name}; targets: {' '.join(TARGETS)}")
+    write(name, TARGETS[name]())
