@@ -10,6 +10,8 @@ public struct ProxyMetrics: Sendable {
     public let upstreamConnectFailures: CounterFamily
     public let bytes: CounterFamily
     public let bytesDiscarded: CounterFamily
+    /// `faultline_latency_queued_bytes{route,direction}`: bytes latency faults hold now.
+    public let latencyQueued: GaugeFamily
     public let faultInjections: CounterFamily
     public let httpRequests: CounterFamily
     public let httpRequestDuration: HistogramFamily
@@ -38,6 +40,10 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_bytes_discarded_total",
             help: "Bytes read and dropped by a blackhole, timeout or partition, per route and direction (not in faultline_bytes_total).",
             labelNames: ["route", "direction"])
+        latencyQueued = GaugeFamily(
+            name: "faultline_latency_queued_bytes",
+            help: "Bytes held by latency faults now (at most limits.latency_queue_bytes per connection and direction), per route and direction.",
+            labelNames: ["route", "direction"])
         faultInjections = CounterFamily(
             name: "faultline_fault_injections_total",
             help: "Times a fault was bound to a connection (per direction), or acted on one at accept.",
@@ -65,6 +71,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(upstreamConnectFailures)
         registry.register(bytes)
         registry.register(bytesDiscarded)
+        registry.register(latencyQueued)
         registry.register(faultInjections)
         registry.register(httpRequests)
         registry.register(httpRequestDuration)
@@ -88,6 +95,7 @@ extension ProxyMetrics {
                 family.removeShards(worker: worker, where: named)
             }
             connectionsActive.removeShards(worker: worker, where: named)
+            latencyQueued.removeShards(worker: worker, where: named)
             httpRequestDuration.removeShards(worker: worker, where: named)
         }
         faultInjections.removeShards(worker: worker) { labels in
@@ -116,6 +124,9 @@ final class RouteCounters {
     /// Made on the first discarded byte, so a route that never drops any has no series.
     private(set) lazy var discardedUpstream = metrics.bytesDiscarded.shard(labels: [route, "upstream"], worker: worker)
     private(set) lazy var discardedDownstream = metrics.bytesDiscarded.shard(labels: [route, "downstream"], worker: worker)
+    /// Made on the first byte a latency queue holds, so a route without latency has no series.
+    private(set) lazy var queuedUpstream = metrics.latencyQueued.shard(labels: [route, "upstream"], worker: worker)
+    private(set) lazy var queuedDownstream = metrics.latencyQueued.shard(labels: [route, "downstream"], worker: worker)
     private let failures: [Counter]
     /// The route's HTTP request counters, made on the first finished request (a tcp route has none,
     /// so its series never appear).
