@@ -256,19 +256,30 @@ extension Worker {
                 }) else { return .failed }
                 result = written
             }
-            switch result {
-            case .processed(let n):
-                stream.bytesOut &+= UInt64(n)
-                (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
-                budget -= n
-                stream.faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
-                return .wrote(count: n, short: n < offered)
-            case .wouldBlock:
-                c.setBlocked(destination)
-                return .blocked
-            }
+            return didWrite(loop, c, &stream, result, offered: offered, to: destination, queued: false, budget: &budget)
         } catch {
             return .failed
+        }
+    }
+
+    /// Counts a write of held bytes (from the relay buffer, or from the latency queue when
+    /// `queued`) and tells the faults.
+    @inline(__always)
+    private func didWrite(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, _ result: IOResult<Int>, offered: Int,
+        to destination: Connection.Side, queued: Bool, budget: inout Int
+    ) -> WriteOutcome {
+        switch result {
+        case .processed(let n):
+            stream.bytesOut &+= UInt64(n)
+            (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
+            if queued { (stream.flow == .upstream ? c.counters.queuedUpstream : c.counters.queuedDownstream).add(-Int64(n)) }
+            budget -= n
+            stream.faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
+            return .wrote(count: n, short: n < offered)
+        case .wouldBlock:
+            c.setBlocked(destination)
+            return .blocked
         }
     }
 
@@ -301,18 +312,7 @@ extension Worker {
                 }) else { return .failed }
                 result = written
             }
-            switch result {
-            case .processed(let n):
-                stream.bytesOut &+= UInt64(n)
-                (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
-                (stream.flow == .upstream ? c.counters.queuedUpstream : c.counters.queuedDownstream).add(-Int64(n))
-                budget -= n
-                faults.state.didWrite(n, written: stream.bytesOut, now: loop.now)
-                return .wrote(count: n, short: n < offered)
-            case .wouldBlock:
-                c.setBlocked(destination)
-                return .blocked
-            }
+            return didWrite(loop, c, &stream, result, offered: offered, to: destination, queued: true, budget: &budget)
         } catch {
             return .failed
         }
