@@ -60,6 +60,19 @@ extension ConfigDecoder {
            ) {
             limits.bufferBytes = Int(number)
         }
+        if let value = reader.take("latency_queue_bytes"),
+           let number = diagnostics.integer(
+               value, reader.path("latency_queue_bytes"),
+               in: Int64(latencyQueueBytesRange.lowerBound)...Int64(latencyQueueBytesRange.upperBound)
+           ) {
+            if Int(number) < limits.bufferBytes {
+                diagnostics.add(
+                    reader.path("latency_queue_bytes"),
+                    "must be at least limits.buffer_bytes (\(limits.bufferBytes)), got \(number)")
+            } else {
+                limits.latencyQueueBytes = Int(number)
+            }
+        }
         if let value = reader.take("request_log"),
            let number = diagnostics.integer(value, reader.path("request_log"), in: 0...Int64(requestLogRange.upperBound)) {
             limits.requestLog = Int(number)

@@ -13,6 +13,9 @@ public enum ConfigDecoder {
     public static let maxWorkers = 256
     /// The accepted range of `limits.buffer_bytes` (4 KiB to 16 MiB).
     public static let bufferBytesRange = 4096...16_777_216
+    /// The accepted range of `limits.latency_queue_bytes` (4 KiB to 1 GiB); it must also be at
+    /// least `limits.buffer_bytes`, so a latency fault never holds less than the relay buffer.
+    public static let latencyQueueBytesRange = 4096...1_073_741_824
     /// The accepted range of `limits.request_log` (0 turns the log off).
     public static let requestLogRange = 0...10_000_000
 

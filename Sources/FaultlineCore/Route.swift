@@ -49,6 +49,9 @@ public struct Limits: Sendable, Hashable {
     public var requestLog: Int
     /// How long a TLS handshake (either side) may take before the connection is closed.
     public var tlsHandshakeTimeout: Duration
+    /// Bytes a latency fault may hold in one direction of one connection (its queue and the
+    /// relay buffer together); beyond it the direction stops reading.
+    public var latencyQueueBytes: Int
 
     public static let defaults = Limits(
         maxConnections: 100_000, connectTimeout: .seconds(5), shutdownGrace: .seconds(10), bufferBytes: 262_144
@@ -56,8 +59,9 @@ public struct Limits: Sendable, Hashable {
 
     public init(
         maxConnections: Int, connectTimeout: Duration, shutdownGrace: Duration, bufferBytes: Int, requestLog: Int = 100_000,
-        tlsHandshakeTimeout: Duration = .seconds(10)
+        tlsHandshakeTimeout: Duration = .seconds(10), latencyQueueBytes: Int = 8_388_608
     ) {
+        self.latencyQueueBytes = latencyQueueBytes
         self.tlsHandshakeTimeout = tlsHandshakeTimeout
         self.maxConnections = maxConnections
         self.connectTimeout = connectTimeout

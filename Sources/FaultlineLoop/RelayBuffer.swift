@@ -137,6 +137,14 @@ public struct RelayBuffer: ~Copyable {
         return Array(UnsafeBufferPointer(start: start, count: length))
     }
 
+    /// Copies `length` held bytes starting `offset` bytes after the head to `destination`
+    /// (a `ChunkQueue` taking them over).
+    func copyHeld(from offset: Int, count length: Int, to destination: UnsafeMutableRawPointer) {
+        precondition(offset >= 0 && length >= 0 && offset + length <= count)
+        guard let storage, length > 0 else { return }
+        destination.copyMemory(from: storage + head + offset, byteCount: length)
+    }
+
     /// Gives the storage back to `pool` when nothing is held; returns true if it did.
     @discardableResult
     public mutating func releaseIfEmpty(to pool: BufferPool) -> Bool {

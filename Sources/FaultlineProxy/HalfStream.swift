@@ -31,6 +31,14 @@ struct HalfStream: ~Copyable {
 /// Heap storage for a half-stream's fault state, allocated only while a fault acts on it.
 final class StreamFaultsBox {
     var state = StreamFaults()
+    /// Bytes a latency fault holds, in order before those still in the relay buffer; read into
+    /// the buffer, then moved here, so the buffer stays free for reading and the delay does not
+    /// cap throughput at `buffer_bytes / delay`. Bounded by `limits.latency_queue_bytes`
+    /// (reading stops while it is full); it holds no chunk while empty.
+    var delayed = ChunkQueue()
+    /// Read bytes move to `delayed`: a latency fault acts on a tcp route's direction. (On an
+    /// http route the codec parses the relay buffer in place, so held bytes stay there.)
+    var queuesDelayed = false
 }
 
 @available(*, unavailable)

@@ -10,6 +10,8 @@ public struct ProxyMetrics: Sendable {
     public let upstreamConnectFailures: CounterFamily
     public let bytes: CounterFamily
     public let bytesDiscarded: CounterFamily
+    /// `faultline_latency_queued_bytes{route,direction}`: bytes latency faults hold now.
+    public let latencyQueued: GaugeFamily
     public let faultInjections: CounterFamily
     public let httpRequests: CounterFamily
     public let httpRequestDuration: HistogramFamily
@@ -39,6 +41,10 @@ public struct ProxyMetrics: Sendable {
         bytesDiscarded = CounterFamily(
             name: "faultline_bytes_discarded_total",
             help: "Bytes read and dropped by a blackhole, timeout or partition, per route and direction (not in faultline_bytes_total).",
+            labelNames: ["route", "direction"])
+        latencyQueued = GaugeFamily(
+            name: "faultline_latency_queued_bytes",
+            help: "Bytes held by latency faults now (at most limits.latency_queue_bytes per connection and direction), per route and direction.",
             labelNames: ["route", "direction"])
         faultInjections = CounterFamily(
             name: "faultline_fault_injections_total",
@@ -72,6 +78,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(upstreamConnectFailures)
         registry.register(bytes)
         registry.register(bytesDiscarded)
+        registry.register(latencyQueued)
         registry.register(faultInjections)
         registry.register(httpRequests)
         registry.register(httpRequestDuration)
@@ -96,6 +103,7 @@ extension ProxyMetrics {
                 family.removeShards(worker: worker, where: named)
             }
             connectionsActive.removeShards(worker: worker, where: named)
+            latencyQueued.removeShards(worker: worker, where: named)
             httpRequestDuration.removeShards(worker: worker, where: named)
             latencyReleaseLateness.removeShards(worker: worker, where: named)
         }
@@ -127,6 +135,9 @@ final class RouteCounters {
     private(set) lazy var discardedDownstream = metrics.bytesDiscarded.shard(labels: [route, "downstream"], worker: worker)
     /// Made when a latency fault is first bound on the route.
     private(set) lazy var latencyLateness = metrics.latencyReleaseLateness.shard(labels: [route], worker: worker)
+    /// Made on the first byte a latency queue holds, so a route without latency has no series.
+    private(set) lazy var queuedUpstream = metrics.latencyQueued.shard(labels: [route, "upstream"], worker: worker)
+    private(set) lazy var queuedDownstream = metrics.latencyQueued.shard(labels: [route, "downstream"], worker: worker)
     private let failures: [Counter]
     /// The route's HTTP request counters, made on the first finished request (a tcp route has none,
     /// so its series never appear).

@@ -25,7 +25,7 @@ extension Worker {
         if !route.plan.faults.isEmpty {
             let policy = PolicyCompiler.compile(
                 faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
-            adopt(loop, connection, policy: policy)
+            adopt(loop, connection, policy: policy, http: route.spec.protocolKind == .http)
             if let refuse = policy.refuse {
                 connection.logOutcome = .refused
                 connection.logFault = refuse.faultID
@@ -81,7 +81,7 @@ extension Worker {
                 faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
         guard policy != connection.policy else { return }
         let previousRefuse = connection.policy.refuse
-        adopt(loop, connection, policy: policy)
+        adopt(loop, connection, policy: policy, http: route.spec.protocolKind == .http)
         if let refuse = policy.refuse, refuse.value == .reset, previousRefuse?.faultID != refuse.faultID {
             connection.logFault = connection.logFault ?? refuse.faultID
             close(loop, connection, reset: true)
@@ -114,8 +114,9 @@ extension Worker {
         replan(loop, connection, route: route)
     }
 
-    /// Installs `policy` on the connection and counts (and journals) each new binding.
-    private func adopt(_ loop: EventLoop<Worker>, _ connection: Connection, policy: ConnectionPolicy) {
+    /// Installs `policy` on the connection and counts (and journals) each new binding. `http`:
+    /// the connection is an http route's (its latency-held bytes stay in the relay buffer).
+    private func adopt(_ loop: EventLoop<Worker>, _ connection: Connection, policy: ConnectionPolicy, http: Bool) {
         // A handful of bindings at most: a linear look beats building a set per connection.
         let previous = connection.policy.bindings
         for binding in policy.bindings where !previous.contains(binding) {
@@ -124,23 +125,27 @@ extension Worker {
         connection.policy = policy
         connection.up.faults = updated(
             connection.up.faults, to: policy.upstream, now: loop.now, written: connection.up.bytesOut,
-            serial: connection.serial, flow: .upstream)
+            serial: connection.serial, flow: .upstream, http: http)
         connection.down.faults = updated(
             connection.down.faults, to: policy.downstream, now: loop.now, written: connection.down.bytesOut,
-            serial: connection.serial, flow: .downstream)
+            serial: connection.serial, flow: .downstream, http: http)
         for box in [connection.up.faults, connection.down.faults] {
             guard let box else { continue }
             box.state.latenessHistogram = box.state.policy.latency == nil ? nil : connection.counters.latencyLateness
         }
     }
 
-    /// A direction's fault state under a new policy: nil when no fault acts on it any more.
+    /// A direction's fault state under a new policy: nil when no fault acts on it any more and
+    /// it holds no queued bytes (a cleared latency's queue drains first; the relay drops the
+    /// box then).
     private func updated(
-        _ box: StreamFaultsBox?, to policy: StreamPolicy, now: UInt64, written: UInt64, serial: UInt64, flow: Flow
+        _ box: StreamFaultsBox?, to policy: StreamPolicy, now: UInt64, written: UInt64, serial: UInt64, flow: Flow,
+        http: Bool
     ) -> StreamFaultsBox? {
-        if policy.isEmpty { return nil }
+        if policy.isEmpty && (box?.delayed.isEmpty ?? true) { return nil }
         let box = box ?? StreamFaultsBox()
         box.state.update(to: policy, now: now, written: written, seed: plan.seed, serial: serial, flow: flow)
+        box.queuesDelayed = policy.latency != nil && !http
         return box
     }
 

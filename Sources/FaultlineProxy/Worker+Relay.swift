@@ -91,7 +91,7 @@ extension Worker {
 
             // Write to the destination what it will take and the faults allow.
             let destinationWritable = source == .client ? c.upstreamWritable : c.clientWritable
-            if !stream.buffer.isEmpty && destinationWritable {
+            if destinationWritable && (!stream.buffer.isEmpty || !(faults?.delayed.isEmpty ?? true)) {
                 switch writeHeld(loop, c, &stream, to: destination, limit: .max, budget: &budget) {
                 case .wrote(let n, _):
                     progressed = progressed || n > 0
@@ -105,11 +105,14 @@ extension Worker {
 
             if stream.buffer.isEmpty {
                 stream.buffer.releaseIfEmpty(to: pool)
+                let drained = faults.map { $0.delayed.isEmpty } ?? true
                 // Half-close: pass the FIN on once everything before it was written.
-                if stream.sourceEnded && !stream.finSent && (faults?.state.finMayPass(now: loop.now) ?? true) {
+                if drained && stream.sourceEnded && !stream.finSent && (faults?.state.finMayPass(now: loop.now) ?? true) {
                     stream.finSent = true
                     shutdownWrite(c, destination)
                 }
+                // A cleared latency kept the fault state until its queue drained.
+                if drained, let faults, faults.state.policy.isEmpty, stream.faults === faults { stream.faults = nil }
             }
             if !progressed { break }
         }
@@ -158,16 +161,25 @@ extension Worker {
         let faults = stream.faults
         let readable = source == .client ? c.clientReadable : c.upstreamReadable
         guard readable, !stream.sourceEnded, stream.buffer.space > 0, !(faults?.state.readPaused ?? false) else { return .idle }
+        var limit = budget
+        if let faults, faults.queuesDelayed {
+            // Latency holds at most `limits.latency_queue_bytes` in the direction (queue and
+            // buffer together): while that is full, reading stops and backpressure reaches the
+            // sender, as when the relay buffer fills on a clean relay.
+            let room = latencyQueueBytes - faults.delayed.count - stream.buffer.count
+            guard room > 0 else { return .idle }
+            limit = min(limit, room)
+        }
         do {
             let result: IOResult<Int>
             let tls = c.tls?.side(source)
             if let tls {
-                result = try stream.buffer.read(limit: budget, pool: pool) { (plaintext) throws(SystemError) in
+                result = try stream.buffer.read(limit: limit, pool: pool) { (plaintext) throws(SystemError) in
                     try readPlaintext(c, source, tls, into: plaintext)
                 }
             } else {
                 guard let read = try c.withSocket(source, { (fd) throws(SystemError) in
-                    try stream.buffer.read(from: fd, limit: budget, pool: pool)
+                    try stream.buffer.read(from: fd, limit: limit, pool: pool)
                 }) else { return .failed }
                 result = read
             }
@@ -192,6 +204,7 @@ extension Worker {
                         stream.buffer.didRead(n)
                         faults.state.didRead(n, totalKeptBefore: stream.bytesIn, buffer: &stream.buffer, now: loop.now)
                         stream.bytesIn &+= UInt64(n)
+                        if faults.queuesDelayed { queueDelayed(c, &stream, faults, budget: &budget) }
                     } else {
                         // At least 16 KiB a read: reads into a nearly full buffer drop little each,
                         // and the wake must still end.
@@ -222,7 +235,12 @@ extension Worker {
         var allowance = min(limit, budget)
         if let faults = stream.faults {
             allowance = min(allowance, faults.state.writeAllowance(
-                held: stream.buffer.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+                held: stream.buffer.count + faults.delayed.count, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+            // Queued bytes come before those in the buffer.
+            if !faults.delayed.isEmpty {
+                guard allowance > 0 else { return .held }
+                return writeDelayed(loop, c, &stream, faults, to: destination, allowance: allowance, budget: &budget)
+            }
         }
         guard allowance > 0 else { return .held }
         let offered = min(allowance, stream.buffer.count)
@@ -238,24 +256,98 @@ extension Worker {
                 }) else { return .failed }
                 result = written
             }
-            switch result {
-            case .processed(let n):
-                stream.bytesOut &+= UInt64(n)
-                (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
-                budget -= n
-                stream.faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
-                return .wrote(count: n, short: n < offered)
-            case .wouldBlock:
-                c.setBlocked(destination)
-                return .blocked
-            }
+            return didWrite(loop, c, &stream, result, offered: offered, to: destination, queued: false, budget: &budget)
         } catch {
             return .failed
         }
     }
 
+    /// Counts a write of held bytes (from the relay buffer, or from the latency queue when
+    /// `queued`) and tells the faults.
+    @inline(__always)
+    private func didWrite(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, _ result: IOResult<Int>, offered: Int,
+        to destination: Connection.Side, queued: Bool, budget: inout Int
+    ) -> WriteOutcome {
+        switch result {
+        case .processed(let n):
+            stream.bytesOut &+= UInt64(n)
+            (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
+            if queued { (stream.flow == .upstream ? c.counters.queuedUpstream : c.counters.queuedDownstream).add(-Int64(n)) }
+            budget -= n
+            stream.faults?.state.didWrite(n, written: stream.bytesOut, now: loop.now)
+            return .wrote(count: n, short: n < offered)
+        case .wouldBlock:
+            c.setBlocked(destination)
+            return .blocked
+        }
+    }
+
+    /// Moves what the relay buffer holds into the latency queue (everything fits: the read was
+    /// limited to the queue's room). The bytes spend the wake's budget now, as a write would, so
+    /// a sender into a long delay cannot hold the worker until the queue is full.
+    private func queueDelayed(_ c: Connection, _ stream: inout HalfStream, _ faults: StreamFaultsBox, budget: inout Int) {
+        let n = stream.buffer.count
+        guard n > 0 else { return }
+        faults.delayed.append(takingFrom: &stream.buffer, count: n, pool: pool)
+        budget -= n
+        (stream.flow == .upstream ? c.counters.queuedUpstream : c.counters.queuedDownstream).add(Int64(n))
+    }
+
+    /// One write from the front of the latency queue (`allowance` already asked of the faults).
+    private func writeDelayed(
+        _ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, _ faults: StreamFaultsBox,
+        to destination: Connection.Side, allowance: Int, budget: inout Int
+    ) -> WriteOutcome {
+        let offered = min(allowance, faults.delayed.frontCount)
+        do {
+            let result: IOResult<Int>
+            if let tls = c.tls?.side(destination) {
+                result = try faults.delayed.write(limit: allowance, pool: pool) { (plaintext) throws(SystemError) in
+                    try writePlaintext(c, destination, tls, plaintext)
+                }
+            } else {
+                guard let written = try c.withSocket(destination, { (fd) throws(SystemError) in
+                    try faults.delayed.write(to: fd, limit: allowance, pool: pool)
+                }) else { return .failed }
+                result = written
+            }
+            return didWrite(loop, c, &stream, result, offered: offered, to: destination, queued: true, budget: &budget)
+        } catch {
+            return .failed
+        }
+    }
+
+    /// Gives back a direction's queued bytes when its connection closes (what they held is
+    /// dropped, like the relay buffer's bytes).
+    func releaseDelayed(_ c: Connection, _ stream: inout HalfStream) {
+        guard let faults = stream.faults, !faults.delayed.isEmpty else { return }
+        (stream.flow == .upstream ? c.counters.queuedUpstream : c.counters.queuedDownstream).add(-Int64(faults.delayed.count))
+        faults.delayed.release(to: pool)
+    }
+
     /// One nonblocking write of what is held, ignoring the outcome.
     private func flushOnce(_ c: Connection, _ stream: inout HalfStream, to side: Connection.Side, now: UInt64) {
+        if let faults = stream.faults, !faults.delayed.isEmpty {
+            // The queue's bytes come first; what the buffer holds waits behind them.
+            let limit = faults.state.writeAllowance(
+                held: stream.buffer.count + faults.delayed.count, written: stream.bytesOut, kept: stream.bytesIn, now: now)
+            guard limit > 0 else { return }
+            let result: IOResult<Int>?
+            if let tls = c.tls?.side(side) {
+                result = try? faults.delayed.write(limit: limit, pool: pool) { (plaintext) throws(SystemError) in
+                    try writePlaintext(c, side, tls, plaintext)
+                }
+            } else {
+                result = c.withSocket(side) { fd in try? faults.delayed.write(to: fd, limit: limit, pool: pool) } ?? nil
+            }
+            if case .processed(let n)? = result {
+                stream.bytesOut &+= UInt64(n)
+                (side == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(n))
+                (stream.flow == .upstream ? c.counters.queuedUpstream : c.counters.queuedDownstream).add(-Int64(n))
+            }
+            return
+        }
         guard !stream.buffer.isEmpty else { return }
         // Faults still hold what they hold (latency, bandwidth, limits): only what they would
         // let out now leaves.

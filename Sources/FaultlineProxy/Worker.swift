@@ -134,6 +134,9 @@ final class Worker: EventLoopDelegate {
     let pool: BufferPool
     /// Bytes one connection may move per wake before others get a turn.
     let wakeBudget: Int
+    /// `limits.latency_queue_bytes` of the plan in force: what a latency fault may hold in one
+    /// direction (a reload changes it for every connection at once).
+    private(set) var latencyQueueBytes = Limits.defaults.latencyQueueBytes
 
     var draining = false
 
@@ -315,6 +318,10 @@ final class Worker: EventLoopDelegate {
         let oldSeed = plan.seed
         plan = newPlan
         limits.maxConnections.store(newPlan.limits.maxConnections, ordering: .relaxed)
+        // A raised limit must reach directions that stopped reading at the old one: nothing else
+        // wakes them (their destination may be blocked, with no release timer left).
+        let queueGrew = newPlan.limits.latencyQueueBytes > latencyQueueBytes
+        latencyQueueBytes = newPlan.limits.latencyQueueBytes
         var newRoutes: [String: Route] = [:]
         for routePlan in newPlan.routes where routePlan.spec.enabled {
             let name = routePlan.spec.name
@@ -373,7 +380,7 @@ final class Worker: EventLoopDelegate {
             }
             switch scope {
             case .unchanged:
-                continue
+                break
             case .deferrable where connection.replanCanWait:
                 // The HTTP codec reads its faults per request: handing them over costs nothing.
                 connection.http?.machine.faults = route.httpFaults
@@ -381,6 +388,10 @@ final class Worker: EventLoopDelegate {
             case .deferrable, .everyConnection:
                 connection.planStale = false
                 replan(loop, connection, route: route)
+            }
+            if queueGrew && connection.state == .open && !connection.isHTTP
+                && ((connection.up.faults?.queuesDelayed ?? false) || (connection.down.faults?.queuesDelayed ?? false)) {
+                relay(loop, connection)
             }
         }
 
@@ -679,6 +690,8 @@ final class Worker: EventLoopDelegate {
         }
         connection.up.buffer.release(to: pool)
         connection.down.buffer.release(to: pool)
+        releaseDelayed(connection, &connection.up)
+        releaseDelayed(connection, &connection.down)
         let i = Int(connection.slot)
         connections[i] = nil
         connectionGenerations[i] &+= 1

@@ -52,6 +52,21 @@ import Testing
             "limits.buffer_bytes: must be between 4096 and 16777216, got 16777217",
             "limits.shutdown: unknown key",
         ]),
+        (config(#""limits": {"latency_queue_bytes": 4095}"#), [
+            "limits.latency_queue_bytes: must be between 4096 and 1073741824, got 4095",
+        ]),
+        (config(#""limits": {"latency_queue_bytes": 1073741825}"#), [
+            "limits.latency_queue_bytes: must be between 4096 and 1073741824, got 1073741825",
+        ]),
+        (config(#""limits": {"latency_queue_bytes": "8MiB"}"#), [
+            "limits.latency_queue_bytes: expected an integer, got string",
+        ]),
+        (config(#""limits": {"latency_queue_bytes": 65536}"#), [
+            "limits.latency_queue_bytes: must be at least limits.buffer_bytes (262144), got 65536",
+        ]),
+        (config(#""limits": {"latency_queue_bytes": 65536, "buffer_bytes": 131072}"#), [
+            "limits.latency_queue_bytes: must be at least limits.buffer_bytes (131072), got 65536",
+        ]),
         (config(#""limits": {"connect_timeout": "5", "shutdown_grace": "99999999999h"}"#), [
             #"limits.connect_timeout: "5" is not a duration (missing unit)"#,
             #"limits.shutdown_grace: "99999999999h" is not a duration (too large)"#,

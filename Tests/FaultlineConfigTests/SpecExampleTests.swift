@@ -124,7 +124,8 @@ let specExample = #"""
                       "allowed_uids": [0, 1000, 4294967295]},
           "metrics_listen": "[::]:9100",
           "journal": null,
-          "limits": {"max_connections": 1, "connect_timeout": "1ns", "shutdown_grace": "0s", "buffer_bytes": 4096},
+          "limits": {"max_connections": 1, "connect_timeout": "1ns", "shutdown_grace": "0s", "buffer_bytes": 4096,
+                     "latency_queue_bytes": 4096},
           "nodes": {"n1": {"addresses": ["10.77.0.11", "fe80::1"]}, "n2": {"addresses": ["10.77.0.12"]}},
           "routes": [{"name": "A.b_c-1", "listen": "localhost:0", "upstream": "127.0.0.1:1", "protocol": "http",
                       "from": null, "to": "n2"}],
@@ -140,7 +141,8 @@ let specExample = #"""
         ))
         #expect(config.metricsListen == Endpoint(parsing: "[::]:9100"))
         #expect(config.journal == nil)
-        #expect(config.limits == Limits(maxConnections: 1, connectTimeout: .nanoseconds(1), shutdownGrace: .zero, bufferBytes: 4096))
+        #expect(config.limits == Limits(
+            maxConnections: 1, connectTimeout: .nanoseconds(1), shutdownGrace: .zero, bufferBytes: 4096, latencyQueueBytes: 4096))
         #expect(config.nodes == [
             "n1": [IPAddress(parsing: "10.77.0.11")!, IPAddress(parsing: "fe80::1")!],
             "n2": [IPAddress(parsing: "10.77.0.12")!],

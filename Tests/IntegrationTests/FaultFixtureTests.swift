@@ -33,7 +33,7 @@ final class FaultDaemon {
     ///   - routes: name and upstream of each route (listening on 127.0.0.1:0).
     ///   - faults: fault objects (JSON text) for the config file's `faults`.
     init(routes: [(name: String, upstream: Endpoint)], faults: [String] = [], seed: UInt64 = 7, workers: Int = 2,
-         bufferBytes: Int = 65536) throws {
+         bufferBytes: Int = 65536, latencyQueueBytes: Int? = nil) throws {
         let base = NSTemporaryDirectory() + "fl-ctl-XXXXXX"
         var template = Array(base.utf8CString)
         guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed: errno \(errno)") }
@@ -43,7 +43,7 @@ final class FaultDaemon {
             #"{"name":"\#($0.name)","listen":"127.0.0.1:0","upstream":"\#($0.upstream)"}"#
         }.joined(separator: ",")
         let config = #"""
-        {"version":1,"seed":\#(seed),"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":4000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":\#(bufferBytes)},"routes":[\#(routeText)],"faults":[\#(faults.joined(separator: ","))]}
+        {"version":1,"seed":\#(seed),"workers":\#(workers),"control":{"unix_socket":"\#(socketPath)"},"limits":{"max_connections":4000,"connect_timeout":"2s","shutdown_grace":"2s","buffer_bytes":\#(bufferBytes)\#(latencyQueueBytes.map { ",\"latency_queue_bytes\":\($0)" } ?? "")},"routes":[\#(routeText)],"faults":[\#(faults.joined(separator: ","))]}
         """#
         do {
             process = try DaemonProcess(config: config)

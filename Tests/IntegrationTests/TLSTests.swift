@@ -223,6 +223,26 @@ final class TLSTests: DaemonTestCase {
         XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": "upstream"], settlesAt: 1_500_000, timeout: .seconds(3)), 1_500_000)
     }
 
+    /// Latency on a terminating tcp route queues plaintext (LatencyQueueTests' queue, fed to
+    /// the session on the way out): 4 MB with 20 ms each way and close_notify as the half-close
+    /// come back byte-exact, and the queues end empty.
+    func testLatencyQueueUnderTLSKeepsBytesAndHalfClose() throws {
+        let echo = try EchoServer()
+        let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
+        let endpoint = try daemon.route("secure")
+        _ = try daemon.control.expect(201, "POST", "/v1/faults", json: #"{"type":"latency","route":"secure","delay":"20ms"}"#)
+        let input = certificates.directory + "/lag.bin"
+        let payload = randomBytes(4_000_000, seed: 78)
+        try Data(payload).write(to: URL(fileURLWithPath: input))
+        let result = try runProcess(["/bin/sh", "-c", "socat -t 10 - OPENSSL:\(endpoint),cafile=\(certificates.caPath),commonname=localhost < \(input) | sha256sum"], timeout: .seconds(60))
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertTrue(result.output.hasPrefix(SHA256.hex(payload)), result.output)
+        for direction in ["upstream", "downstream"] {
+            XCTAssertEqual(try daemon.metric("faultline_bytes_total", ["route": "secure", "direction": direction], settlesAt: 4_000_000, timeout: .seconds(3)), 4_000_000)
+            XCTAssertEqual(try daemon.metric("faultline_latency_queued_bytes", ["route": "secure", "direction": direction], settlesAt: 0, timeout: .seconds(3)), 0)
+        }
+    }
+
     /// Certificates are read again on SIGHUP: a broken file fails the reload and the old
     /// certificate keeps serving; a new valid one is served from then on.
     func testReloadReadsCertificatesAgain() throws {
