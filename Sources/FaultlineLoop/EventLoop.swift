@@ -44,6 +44,8 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
     /// How long before a deadline the timerfd fires (see `noteWake`).
     private var wakeLead: UInt64 = 100_000
     private var averageLateness: UInt64 = 50_000
+    /// Caps the CPU spent polling for timers (`SpinBudget`).
+    private var spinBudget = SpinBudget()
     private var running = false
 
     /// CLOCK_MONOTONIC nanoseconds, read once after each wait.
@@ -206,13 +208,21 @@ public final class EventLoop<Delegate: EventLoopDelegate> {
         var wanted: UInt64
         if let earliest = timers.earliestDeadline {
             let current = Linux.monotonicNanoseconds()
-            if earliest <= current &+ wakeLead { return true }
-            wanted = earliest - wakeLead
+            if earliest <= current &+ wakeLead {
+                if spinBudget.mayPoll(now: current) { return true }
+                // Over the budget: sleep until the deadline itself.
+                wanted = earliest
+            } else {
+                spinBudget.stopped()
+                wanted = earliest - wakeLead
+            }
             if let coarse = coarseTimers.earliestDeadline { wanted = min(wanted, coarse) }
         } else if let coarse = coarseTimers.earliestDeadline {
+            spinBudget.stopped()
             wanted = coarse
         } else {
             // Nothing pending: leave the armed timer be; one spurious wake is cheaper than a syscall.
+            spinBudget.stopped()
             return false
         }
         if wanted != armedDeadline {
