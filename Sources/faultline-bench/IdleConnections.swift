@@ -23,17 +23,9 @@ enum IdleConnections {
         let before = try Posix.residentBytes(pid: pid)
         let start = monotonicNanoseconds()
         var descriptors: [Int32] = []
-        descriptors.reserveCapacity(connections)
         defer { for fd in descriptors { close(fd) } }
+        try openEchoed(target, count: connections, into: &descriptors)
         var byte: UInt8 = 0x2a
-        for index in 0..<connections {
-            let fd: Int32
-            do { fd = try TCP.connect(to: target) } catch { throw BenchError("connection \(index + 1) of \(connections): \(error)") }
-            descriptors.append(fd)
-            // One echoed byte proves the connection reached the upstream through the proxy.
-            try Posix.writeAll(fd, &byte, 1)
-            try Posix.readExactly(fd, &byte, 1)
-        }
         let opened = Double(monotonicNanoseconds() - start) / 1e9
         sleepSeconds(min(settle, hold))
         let after = try Posix.residentBytes(pid: pid)
@@ -56,6 +48,20 @@ enum IdleConnections {
             }
         }
         printLine(jsonLine(fields))
+    }
+
+    /// Opens `count` connections to `target`, each proven with one echoed byte (it reached the
+    /// upstream through the proxy), appending them to `descriptors` as they open.
+    static func openEchoed(_ target: Endpoint, count: Int, into descriptors: inout [Int32]) throws {
+        descriptors.reserveCapacity(descriptors.count + count)
+        var byte: UInt8 = 0x2a
+        for index in 0..<count {
+            let fd: Int32
+            do { fd = try TCP.connect(to: target) } catch { throw BenchError("connection \(index + 1) of \(count): \(error)") }
+            descriptors.append(fd)
+            try Posix.writeAll(fd, &byte, 1)
+            try Posix.readExactly(fd, &byte, 1)
+        }
     }
 
     /// `rounds` times: apply a latency fault to `route`, then clear it; the answer times in ms.

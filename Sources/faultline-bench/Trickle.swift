@@ -21,15 +21,8 @@ enum Trickle {
         Posix.ignoreSigpipe()
         var descriptors: [Int32] = []
         defer { for fd in descriptors { close(fd) } }
-        var byte: UInt8 = 0x2a
-        for index in 0..<connections {
-            let fd: Int32
-            do { fd = try TCP.connect(to: target) } catch { throw BenchError("connection \(index + 1) of \(connections): \(error)") }
-            descriptors.append(fd)
-            try Posix.writeAll(fd, &byte, 1)
-            try Posix.readExactly(fd, &byte, 1)
-            try Posix.setNonBlocking(fd)
-        }
+        try IdleConnections.openEchoed(target, count: connections, into: &descriptors)
+        for fd in descriptors { try Posix.setNonBlocking(fd) }
 
         let message = [UInt8](repeating: 0x61, count: size)
         var reply = [UInt8](repeating: 0, count: 65536)

@@ -43,22 +43,28 @@ struct ProcessMetricsTests {
         #expect(after - before >= Double(48 << 20), "rss \(before) -> \(after) after touching 64 MiB")
     }
 
-    @Test("only numeric entries are counted as descriptors")
-    func numericEntries() throws {
+    /// Runs `body` with a fresh directory holding an empty file per name, removed afterwards.
+    private func withDirectory(of names: [String], _ body: (String) throws -> Void) throws {
         var template = Array("/tmp/faultline-fds-XXXXXX".utf8CString)
         let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
-        let names = ["0", "1", "2", "17", "4096", "abc", "1a", "-3"]
+        defer {
+            for name in names { unlink("\(directory)/\(name)") }
+            rmdir(directory)
+        }
         for name in names {
             let fd = open("\(directory)/\(name)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             #expect(fd >= 0)
             close(fd)
         }
-        defer {
-            for name in names { unlink("\(directory)/\(name)") }
-            rmdir(directory)
+        try body(directory)
+    }
+
+    @Test("only numeric entries are counted as descriptors")
+    func numericEntries() throws {
+        try withDirectory(of: ["0", "1", "2", "17", "4096", "abc", "1a", "-3"]) { directory in
+            #expect(ProcFS.numericEntryCount(in: directory) == 5)
+            #expect(ProcFS.numericEntryCount(in: "\(directory)/missing") == nil)
         }
-        #expect(ProcFS.numericEntryCount(in: directory) == 5)
-        #expect(ProcFS.numericEntryCount(in: "\(directory)/missing") == nil)
     }
 
     /// The daemon once crashed here with 20,000 descriptors open: each record was copied as a
@@ -67,20 +73,11 @@ struct ProcessMetricsTests {
     /// `Scripts/test --sanitize address` the old copy is a heap-buffer-overflow here.
     @Test("a directory of thousands of entries is counted exactly, reading each name in place")
     func thousandsOfEntries() throws {
-        var template = Array("/tmp/faultline-fds-XXXXXX".utf8CString)
-        let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
         let names = (0..<6_000).map { String($0 * 7919 % 1_000_003) } + (0..<500).map { "x\($0)" }
-        for name in names {
-            let fd = open("\(directory)/\(name)", O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
-            #expect(fd >= 0)
-            close(fd)
-        }
-        defer {
-            for name in names { unlink("\(directory)/\(name)") }
-            rmdir(directory)
-        }
-        for _ in 0..<20 {
-            #expect(ProcFS.numericEntryCount(in: directory) == 6_000)
+        try withDirectory(of: names) { directory in
+            for _ in 0..<20 {
+                #expect(ProcFS.numericEntryCount(in: directory) == 6_000)
+            }
         }
     }
 
