@@ -55,62 +55,59 @@ extension Array where Element == Seen {
 
 /// Feeds `input` in `pieces` to the buffering parser, draining events after each piece.
 func parse(_ input: [UInt8], pieces: [Int], _ setup: Setup) -> [Seen] {
-    var seen: [Seen] = []
     if setup.response {
         var parser = HTTPResponseParser(limits: setup.limits)
         for method in setup.methods { parser.expectResponse(toMethod: method) }
-        func drain() -> Bool {
-            do {
-                while let event = try parser.next() {
-                    switch event {
-                    case .head(let head): seen.add(.response(head))
-                    case .body(let bytes): seen.add(.body(Array(bytes)))
-                    case .end(let trailers): seen.add(.end(trailers))
-                    }
+        return feedAndDrain(input, pieces: pieces, finish: setup.finish,
+                            feed: { parser.feed($0) }, finishInput: { parser.finish() }) { () throws(HTTPParseError) -> Seen? in
+            try parser.next().map { event -> Seen in
+                switch event {
+                case .head(let head): return .response(head)
+                case .body(let bytes): return .body(Array(bytes))
+                case .end(let trailers): return .end(trailers)
                 }
-                return true
-            } catch {
-                seen.add(.error(error))
-                return false
             }
         }
-        var offset = 0
-        for piece in pieces {
-            parser.feed(input[offset..<offset + piece])
-            offset += piece
-            if !drain() { return seen }
-        }
-        if setup.finish {
-            parser.finish()
-            _ = drain()
-        }
-    } else {
-        var parser = HTTPRequestParser(limits: setup.limits, requireHost: setup.requireHost)
-        func drain() -> Bool {
-            do {
-                while let event = try parser.next() {
-                    switch event {
-                    case .head(let head): seen.add(.request(head))
-                    case .body(let bytes): seen.add(.body(Array(bytes)))
-                    case .end(let trailers): seen.add(.end(trailers))
-                    }
-                }
-                return true
-            } catch {
-                seen.add(.error(error))
-                return false
+    }
+    var parser = HTTPRequestParser(limits: setup.limits, requireHost: setup.requireHost)
+    return feedAndDrain(input, pieces: pieces, finish: setup.finish,
+                        feed: { parser.feed($0) }, finishInput: { parser.finish() }) { () throws(HTTPParseError) -> Seen? in
+        try parser.next().map { event -> Seen in
+            switch event {
+            case .head(let head): return .request(head)
+            case .body(let bytes): return .body(Array(bytes))
+            case .end(let trailers): return .end(trailers)
             }
         }
-        var offset = 0
-        for piece in pieces {
-            parser.feed(input[offset..<offset + piece])
-            offset += piece
-            if !drain() { return seen }
+    }
+}
+
+/// The loop both parsers share: feed each piece, then take events (`next`, nil when none is
+/// ready) until none is left or one throws; the error ends the input. With `finish`, end the
+/// input and drain once more.
+func feedAndDrain(
+    _ input: [UInt8], pieces: [Int], finish: Bool,
+    feed: (ArraySlice<UInt8>) -> Void, finishInput: () -> Void, next: () throws(HTTPParseError) -> Seen?
+) -> [Seen] {
+    var seen: [Seen] = []
+    func drain() -> Bool {
+        do {
+            while let event = try next() { seen.add(event) }
+            return true
+        } catch {
+            seen.add(.error(error))
+            return false
         }
-        if setup.finish {
-            parser.finish()
-            _ = drain()
-        }
+    }
+    var offset = 0
+    for piece in pieces {
+        feed(input[offset..<offset + piece])
+        offset += piece
+        if !drain() { return seen }
+    }
+    if finish {
+        finishInput()
+        _ = drain()
     }
     return seen
 }
