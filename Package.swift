@@ -41,9 +41,13 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         // TLS sessions over memory BIOs; the only target that imports COpenSSL.
         .target(name: "FaultlineTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // nghttp2 1.52 (libnghttp2-dev) through pkg-config.
+        .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        // HTTP/2 sessions over memory (mem_recv/mem_send); the only target that imports CNGHTTP2.
+        .target(name: "FaultlineHTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strict),
         .target(
             name: "FaultlineProxy",
-            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1", "FaultlineTLS"],
+            dependencies: ["FaultlineLoop", "FaultlineSystem", "FaultlineCore", "FaultlineMetrics", "FaultlineHTTP1", "FaultlineHTTP2", "FaultlineTLS"],
             swiftSettings: strict
         ),
         .target(
@@ -89,6 +93,7 @@ let package = Package(
         .testTarget(name: "FaultlineMetricsTests", dependencies: ["FaultlineMetrics"], swiftSettings: strict),
         .testTarget(name: "FaultlineHTTP1Tests", dependencies: ["FaultlineHTTP1"], swiftSettings: strict),
         .testTarget(name: "FaultlineTLSTests", dependencies: ["FaultlineTLS"], swiftSettings: strict),
+        .testTarget(name: "FaultlineHTTP2Tests", dependencies: ["FaultlineHTTP2"], swiftSettings: strict),
         .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineExplore", "FaultlineConfig"], swiftSettings: strict),
         .testTarget(
             name: "FaultlineProxyTests",
