@@ -4,15 +4,17 @@ on ONE connection and prints, as one JSON object, what became of each stream and
 The integration tests run it with the project's Python (.build/venv, Scripts/test installs h2).
 
   h2probe.py --target HOST:PORT [--tls [--cafile CA] [--server-name NAME]] [--repeat N]
-             [--window BYTES] [--body-size BYTES] [--header NAME:VALUE ...] [--timeout SECONDS]
+             [--window BYTES] [--body-size BYTES | --body-file PATH] [--header NAME:VALUE ...]
+             [--timeout SECONDS]
              METHOD:PATH [METHOD:PATH ...]
 
 Without --tls the connection is h2c with prior knowledge (the client preface straight away); with
 --tls it is TLS with ALPN h2 (certificate checked against CA when --cafile is given, else not
 checked). Every METHOD:PATH (e.g. GET:/a POST:/c) is one stream, the list sent --repeat times; all
 are opened at once, up to the server's SETTINGS_MAX_CONCURRENT_STREAMS (the rest as streams end).
-A request with a body (POST, PUT, PATCH) carries --body-size seeded bytes (default 1024), sent
-within the server's flow-control windows. --window sets SETTINGS_INITIAL_WINDOW_SIZE (each stream's
+A request with a body (POST, PUT, PATCH) carries --body-size seeded bytes (default 1024), or the
+bytes of --body-file (e.g. a gRPC length-prefixed message, with --header content-type:application/grpc
+--header te:trailers), sent within the server's flow-control windows. --window sets SETTINGS_INITIAL_WINDOW_SIZE (each stream's
 receive window; the connection window stays at the protocol's 65,535); received data is
 acknowledged (WINDOW_UPDATE) as it is read.
 
@@ -58,6 +60,7 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=1, help="send the request list N times")
     parser.add_argument("--window", type=int, help="SETTINGS_INITIAL_WINDOW_SIZE to announce")
     parser.add_argument("--body-size", type=int, default=1024, help="body bytes of POST/PUT/PATCH")
+    parser.add_argument("--body-file", help="send this file's bytes as the body of POST/PUT/PATCH")
     parser.add_argument("--header", action="append", default=[], help="NAME:VALUE added to every request")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds for the whole exchange")
     parser.add_argument("requests", nargs="+", metavar="METHOD:PATH")
@@ -121,6 +124,7 @@ def main():
     streams = [Stream(m, p) for _ in range(args.repeat) for m, p in specs]
     extra = [tuple(h.split(":", 1)) for h in args.header]
     seed = random.Random(13)
+    body_file = open(args.body_file, "rb").read() if args.body_file else None
 
     started = time.monotonic()
     deadline = started + args.timeout
@@ -158,8 +162,8 @@ def main():
             headers = [(":method", stream.method), (":scheme", "https" if args.tls else "http"),
                        (":authority", authority), (":path", stream.path)] + extra
             if has_body:
-                stream.pending = seed.randbytes(args.body_size)
-                headers.append(("content-length", str(args.body_size)))
+                stream.pending = body_file if body_file is not None else seed.randbytes(args.body_size)
+                headers.append(("content-length", str(len(stream.pending))))
             conn.send_headers(stream.stream_id, headers, end_stream=not has_body)
             if has_body and not stream.pending:
                 conn.end_stream(stream.stream_id)

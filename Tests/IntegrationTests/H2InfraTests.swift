@@ -69,6 +69,59 @@ final class H2InfraTests: XCTestCase {
         XCTAssertEqual(Set(lines.map(\.connection)).count, 1, "\(lines)")
     }
 
+    /// h2probe sees a RST_STREAM: nginx answers an upload over client_max_body_size (1 MiB) with
+    /// 413 and then resets the stream with NO_ERROR (0) to stop it; a stream beside it is untouched.
+    func testH2ProbeSeesNginxResetAfterA413() throws {
+        let server = try NginxServer(.h2c)
+        let result = try h2probe(server.endpoint, ["POST:/c", "GET:/a"], options: ["--body-size", "3000000"])
+        XCTAssertEqual(result.streams.map(\.status), [413, 200])
+        XCTAssertEqual(result.streams.map(\.resetErrorCode), [0, nil])
+        XCTAssertEqual(result.streams.last?.bodySha256, SHA256.hex(Array("a".utf8)))
+        XCTAssertFalse(result.timedOut)
+    }
+
+    /// h2probe and a graceful GOAWAY: nginx with keepalive_requests 10 takes streams 1…19, sends
+    /// GOAWAY NO_ERROR with last_stream_id 19 and finishes them; the later streams get no answer.
+    func testH2ProbeSeesGracefulGoaway() throws {
+        let server = try NginxServer(.h2c, keepaliveRequests: 10)
+        let result = try h2probe(server.endpoint, ["GET:/a", "GET:/b"], options: ["--repeat", "8"])
+        XCTAssertEqual(result.goaway?.errorCode, 0)
+        XCTAssertEqual(result.goaway?.lastStreamId, 19)
+        XCTAssertFalse(result.timedOut)
+        let taken = result.streams.filter { ($0.streamId ?? 99) <= 19 }
+        XCTAssertEqual(taken.count, 10)
+        XCTAssertEqual(Set(taken.map(\.status)), [200])
+        XCTAssertEqual(Set(taken.map(\.ended)), [true])
+        let refused = result.streams.filter { ($0.streamId ?? 99) > 19 }
+        XCTAssertEqual(refused.count, 6)
+        XCTAssertEqual(Set(refused.map { $0.status == nil && !$0.ended }), [true])
+    }
+
+    /// h2probe as a raw gRPC client of grpcpeer's server: trailers (grpc-status 0) after the echoed
+    /// message, and a trailers-only answer (grpc-status in the headers, no trailers) for an
+    /// unknown method, on one connection.
+    func testH2ProbeReadsGrpcTrailers() throws {
+        let server = try GrpcPeerServer()
+        let directory = try makeScratchDirectory("fl-h2probe")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let frame = grpcFrame(Array("hi".utf8))
+        try Data(frame).write(to: URL(fileURLWithPath: directory + "/frame.bin"))
+        let result = try h2probe(server.endpoint, ["POST:" + GrpcPeerServer.say, "POST:/faultline.test.Echo/Nope"], options: [
+            "--body-file", directory + "/frame.bin", "--header", "content-type:application/grpc", "--header", "te:trailers",
+        ])
+        let say = try XCTUnwrap(result.streams.first)
+        XCTAssertEqual(say.status, 200)
+        XCTAssertEqual(say.headers["content-type"], "application/grpc")
+        XCTAssertEqual(say.bodySha256, SHA256.hex(frame), "the echo, framed")
+        XCTAssertEqual(say.trailers?["grpc-status"], "0")
+        let nope = try XCTUnwrap(result.streams.last)
+        XCTAssertEqual(nope.status, 200)
+        XCTAssertEqual(nope.headers["grpc-status"], "12", "UNIMPLEMENTED, trailers-only")
+        XCTAssertNil(nope.trailers)
+        XCTAssertEqual(nope.bodyBytes, 0)
+        XCTAssertEqual(server.calls(), [GrpcPeerServer.say: 1])
+    }
+
     /// h2load (the bench's h2 row) against the h2c listener: every request succeeds.
     func testH2loadAgainstH2cNginx() throws {
         let server = try NginxServer(.h2c)

@@ -73,6 +73,13 @@ func h2probe(
     }
 }
 
+/// `message` as one gRPC length-prefixed message (not compressed): the body of a unary call, for
+/// h2probe's `--body-file` (with `--header content-type:application/grpc --header te:trailers`).
+func grpcFrame(_ message: [UInt8]) -> [UInt8] {
+    let count = UInt32(message.count)
+    return [0, UInt8(count >> 24), UInt8((count >> 16) & 0xff), UInt8((count >> 8) & 0xff), UInt8(count & 0xff)] + message
+}
+
 /// One call's line from `grpcpeer.py client`.
 struct GrpcCallResult: Decodable, Equatable {
     var method: String

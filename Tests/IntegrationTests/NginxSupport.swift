@@ -12,6 +12,8 @@ import XCTest
 /// with http/1.1 as the fallback, the certificate for localhost and 127.0.0.1 of `TestCertificates`).
 /// The root holds `small.txt` ("small\n"), `large.bin` when `largeFileSize` is given (seeded bytes:
 /// `NginxServer.largeFile(size:)`), and `files`; `returns` become `location = PATH { return …; }`.
+/// `keepaliveRequests` bounds the requests of a connection, HTTP/2 streams included (nginx then
+/// closes an HTTP/1.1 connection, or sends GOAWAY NO_ERROR and finishes the streams it took).
 final class NginxServer {
     enum Listener {
         case http1
@@ -67,7 +69,7 @@ final class NginxServer {
 
     init(
         _ listener: Listener = .http1, returns: [Return] = NginxServer.standardReturns,
-        files: [String: [UInt8]] = [:], largeFileSize: Int? = nil
+        files: [String: [UInt8]] = [:], largeFileSize: Int? = nil, keepaliveRequests: Int = 100_000
     ) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.path) else {
             throw DaemonError("\(Self.path) is missing (Debian package nginx-light; Scripts/test installs it)")
@@ -120,7 +122,7 @@ final class NginxServer {
           uwsgi_temp_path \(directory)/uwsgi;
           scgi_temp_path \(directory)/scgi;
           default_type application/octet-stream;
-          keepalive_requests 100000;
+          keepalive_requests \(keepaliveRequests);
           keepalive_timeout 60s;
           server {
             \(listen)
