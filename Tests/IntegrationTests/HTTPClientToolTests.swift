@@ -177,16 +177,12 @@ final class HTTPClientToolTests: HTTPRouteTestCase {
         XCTAssertEqual(post.text, "posted\n")
 
         // nginx writes a request's log line after its answer went out: wait for the sixth.
-        var lines = server.accessLog()
-        let deadline = Deadline(after: .seconds(3))
-        while lines.count < 6 && !deadline.hasPassed {
-            usleep(10_000)
-            lines = server.accessLog()
-        }
+        let lines = server.accessLog(atLeast: 6)
         XCTAssertEqual(lines.map(\.request), ["GET /static.bin", "HEAD /static.bin", "GET /ok", "GET /teapot", "GET /missing", "POST /posted"])
         XCTAssertEqual(Set(lines.map(\.connection)).count, 1, "nginx saw more than one connection: \(lines)")
         XCTAssertEqual(lines.map(\.connectionRequest), Array(1...6))
         XCTAssertEqual(lines.map(\.status), [200, 200, 200, 418, 404, 200])
+        XCTAssertEqual(Set(lines.map(\.httpVersion)), ["HTTP/1.1"])
     }
 
     /// Issue acceptance: a protocol this build does not serve is a config error naming its path
@@ -204,104 +200,6 @@ final class HTTPClientToolTests: HTTPRouteTestCase {
         let (path, accepted) = try DaemonProcess.checkConfig(http)
         XCTAssertEqual(accepted.status, 0, accepted.stderr)
         XCTAssertEqual(accepted.stdout, "\(path): ok\n")
-    }
-}
-
-/// nginx on a free loopback port, serving a temporary root (single process, no daemon), killed
-/// by its pid when this goes away.
-final class NginxServer {
-    struct LogLine: Equatable, CustomStringConvertible {
-        var connection: Int
-        var connectionRequest: Int
-        var request: String
-        var status: Int
-        var description: String { "#\(connection).\(connectionRequest) \(request) \(status)" }
-    }
-
-    let directory: String
-    let endpoint: Endpoint
-    private let process: Process
-    var root: String { directory + "/www" }
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "fl-nginx-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw DaemonError("mkdtemp failed") }
-        directory = String(cString: made)
-        try FileManager.default.createDirectory(atPath: directory + "/www", withIntermediateDirectories: true)
-        endpoint = .loopback(port: try Loopback.freePort())
-        let config = """
-        worker_processes 1;
-        master_process off;
-        error_log \(directory)/error.log info;
-        pid \(directory)/nginx.pid;
-        events { worker_connections 64; }
-        http {
-          log_format fl '$connection $connection_requests "$request_method $request_uri" $status';
-          access_log \(directory)/access.log fl;
-          client_body_temp_path \(directory)/body;
-          proxy_temp_path \(directory)/proxy;
-          fastcgi_temp_path \(directory)/fastcgi;
-          uwsgi_temp_path \(directory)/uwsgi;
-          scgi_temp_path \(directory)/scgi;
-          default_type application/octet-stream;
-          keepalive_requests 1000;
-          keepalive_timeout 60s;
-          server {
-            listen \(endpoint);
-            root \(directory)/www;
-            location = /ok { return 200 "fine\\n"; }
-            location = /teapot { return 418 "short and stout\\n"; }
-            location = /posted { return 200 "posted\\n"; }
-          }
-        }
-        """
-        try config.write(toFile: directory + "/nginx.conf", atomically: true, encoding: .utf8)
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
-        process.arguments = ["-c", directory + "/nginx.conf", "-p", directory, "-g", "daemon off;"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Deadline(after: .seconds(10))
-        while true {
-            if let probe = try? TestSocket.connect(to: endpoint, timeout: .milliseconds(200)) {
-                probe.close()
-                break
-            }
-            guard process.isRunning, !deadline.hasPassed else {
-                let log = (try? String(contentsOfFile: directory + "/error.log", encoding: .utf8)) ?? ""
-                stop()
-                throw DaemonError("nginx did not listen on \(endpoint); error.log:\n\(log)")
-            }
-            usleep(20_000)
-        }
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private func stop() {
-        guard process.isRunning else { return }
-        _ = Glibc.kill(process.processIdentifier, SIGTERM)
-        let deadline = Deadline(after: .seconds(5))
-        while process.isRunning && !deadline.hasPassed { usleep(10_000) }
-        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
-    }
-
-    /// The access log's lines, parsed.
-    func accessLog() -> [LogLine] {
-        let text = (try? String(contentsOfFile: directory + "/access.log", encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").compactMap { line in
-            let quoted = line.split(separator: "\"")
-            guard quoted.count == 3 else { return nil }
-            let ids = quoted[0].split(separator: " ")
-            guard ids.count == 2, let connection = Int(ids[0]), let request = Int(ids[1]),
-                  let status = Int(quoted[2].trimmingCharacters(in: .whitespaces)) else { return nil }
-            return LogLine(connection: connection, connectionRequest: request, request: String(quoted[1]), status: status)
-        }
     }
 }
 
