@@ -1,6 +1,6 @@
 public import FaultlineCore
 
-/// HTTP faults (SPEC §3.3), for `http` routes:
+/// HTTP faults (SPEC §3.3, §3.5), for `http` and `grpc` routes:
 ///
 /// ```swift
 /// // fail the first two attempts of every idempotency key, let the third through
@@ -21,12 +21,16 @@ extension FaultSpec {
     }
 
     /// The proxy answers `status` with `body` and `headers`; the upstream never sees the request.
+    /// On a grpc route, `grpcStatus` (0–16, see `GRPCStatusCode`) makes it a trailers-only gRPC
+    /// answer with `grpcMessage`; a gRPC answer's HTTP status is normally 200.
     public static func abort(
-        route: String = "*", status: Int, body: String = "", headers: [HTTPHeaderPair] = [], match: HTTPMatch? = nil,
+        route: String = "*", status: Int, body: String = "", headers: [HTTPHeaderPair] = [],
+        grpcStatus: Int? = nil, grpcMessage: String = "", match: HTTPMatch? = nil,
         attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID, for lifetime: Duration? = nil
     ) -> FaultSpec {
-        http(.abort(HTTPAbort(status: status, body: body, headers: headers)), route: route, match: match,
-             attempts: attempts, mark: mark, probability: probability, id: id, lifetime: lifetime)
+        let abort = HTTPAbort(status: status, body: body, headers: headers, grpcStatus: grpcStatus, grpcMessage: grpcMessage)
+        return http(.abort(abort), route: route, match: match,
+                    attempts: attempts, mark: mark, probability: probability, id: id, lifetime: lifetime)
     }
 
     /// The request is forwarded (`phase: .request`), or its response passed on (`.response`),
@@ -56,5 +60,35 @@ extension FaultSpec {
     ) -> FaultSpec {
         http(.duplicate(copies: copies, spacing: spacing), route: route, match: match, attempts: attempts,
              mark: mark, probability: probability, id: id, lifetime: lifetime)
+    }
+
+    /// HTTP/2: the request's stream is reset with RST_STREAM `errorCode` (see `HTTP2ErrorCode`).
+    /// HTTP/1.1 requests pass it over.
+    public static func rstStream(
+        route: String = "*", errorCode: UInt32 = HTTP2ErrorCode.internalError, match: HTTPMatch? = nil,
+        attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID, for lifetime: Duration? = nil
+    ) -> FaultSpec {
+        http(.rstStream(errorCode: errorCode), route: route, match: match, attempts: attempts,
+             mark: mark, probability: probability, id: id, lifetime: lifetime)
+    }
+
+    /// HTTP/2: the request's connection is sent GOAWAY `errorCode`; `graceful` lets the streams
+    /// already open finish. HTTP/1.1 requests pass it over.
+    public static func goaway(
+        route: String = "*", errorCode: UInt32 = HTTP2ErrorCode.noError, graceful: Bool = true, match: HTTPMatch? = nil,
+        attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1, id: String = generatedID, for lifetime: Duration? = nil
+    ) -> FaultSpec {
+        http(.goaway(errorCode: errorCode, graceful: graceful), route: route, match: match, attempts: attempts,
+             mark: mark, probability: probability, id: id, lifetime: lifetime)
+    }
+
+    /// HTTP/2: no WINDOW_UPDATE is sent for the request's stream, so the peer's flow control
+    /// stalls. HTTP/1.1 requests pass it over.
+    public static func windowStall(
+        route: String = "*", match: HTTPMatch? = nil, attempts: Attempts? = nil, mark: Bool = false, probability: Double = 1,
+        id: String = generatedID, for lifetime: Duration? = nil
+    ) -> FaultSpec {
+        http(.windowStall, route: route, match: match, attempts: attempts, mark: mark, probability: probability, id: id,
+             lifetime: lifetime)
     }
 }

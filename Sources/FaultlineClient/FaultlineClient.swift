@@ -165,12 +165,14 @@ public struct FaultlineClient: Sendable {
     ///   - upstream: `host:port` of the service.
     ///   - from: the calling node's name, for partitions.
     ///   - to: the service's node name, for partitions.
+    ///   - upstreamProtocol: http and grpc routes: what the proxy speaks to the upstream (nil:
+    ///     the protocol the client used).
     /// - Throws: `FaultlineClientError` (422 `invalid_route`, 409 `route_exists`,
     ///   `address_in_use`, `apply_failed`).
     @discardableResult
     public func addRoute(
         name: String, listen: String = "127.0.0.1:0", upstream: String, protocol protocolKind: RouteProtocol = .tcp,
-        from: String? = nil, to: String? = nil, enabled: Bool = true
+        from: String? = nil, to: String? = nil, enabled: Bool = true, upstreamProtocol: UpstreamProtocol? = nil
     ) throws(FaultlineClientError) -> RouteInfo {
         var object = JSONObject()
         object["name"] = .string(name)
@@ -180,16 +182,18 @@ public struct FaultlineClient: Sendable {
         if let from { object["from"] = .string(from) }
         if let to { object["to"] = .string(to) }
         object["enabled"] = .bool(enabled)
+        if let upstreamProtocol { object["upstream_protocol"] = .string(upstreamProtocol.rawValue) }
         return try RouteInfo(json: send("POST", "/v1/routes", body: .object(object)).json())
     }
 
     /// `POST /v1/routes` with a route spec.
-    /// - Throws: `FaultlineClientError`, as `addRoute(name:listen:upstream:protocol:from:to:enabled:)`.
+    /// - Throws: `FaultlineClientError`, as `addRoute(name:listen:upstream:protocol:from:to:enabled:upstreamProtocol:)`.
     @discardableResult
     public func addRoute(_ spec: RouteSpec) throws(FaultlineClientError) -> RouteInfo {
         try addRoute(
             name: spec.name, listen: spec.listen.description, upstream: spec.upstream.description,
-            protocol: spec.protocolKind, from: spec.from, to: spec.to, enabled: spec.enabled
+            protocol: spec.protocolKind, from: spec.from, to: spec.to, enabled: spec.enabled,
+            upstreamProtocol: spec.upstreamProtocol
         )
     }
 

@@ -54,6 +54,13 @@ public struct RouteInfo: Sendable, Hashable {
         guard let protocolKind = RouteProtocol(rawValue: protocolName) else {
             throw .invalidResponse("route \(name) has unknown protocol \"\(protocolName)\"")
         }
+        var upstreamProtocol: UpstreamProtocol?
+        if let upstreamProtocolName = try reader.optionalString("upstream_protocol") {
+            guard let known = UpstreamProtocol(rawValue: upstreamProtocolName) else {
+                throw .invalidResponse("route \(name) has unknown upstream_protocol \"\(upstreamProtocolName)\"")
+            }
+            upstreamProtocol = known
+        }
         let originName = try reader.string("origin")
         guard let origin = Origin(rawValue: originName) else {
             throw .invalidResponse("route \(name) has unknown origin \"\(originName)\"")
@@ -62,7 +69,7 @@ public struct RouteInfo: Sendable, Hashable {
             name: name, listen: listen, upstream: upstream, protocolKind: protocolKind,
             from: try reader.optionalString("from"), to: try reader.optionalString("to"), enabled: try reader.bool("enabled"),
             tls: try Self.tls(reader.object["tls"], route: name),
-            upstreamTLS: try Self.upstreamTLS(reader.object["upstream_tls"], route: name)
+            upstreamTLS: try Self.upstreamTLS(reader.object["upstream_tls"], route: name), upstreamProtocol: upstreamProtocol
         )
         bound = try endpoint("bound")
         self.origin = origin

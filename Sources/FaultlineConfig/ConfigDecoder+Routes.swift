@@ -45,11 +45,9 @@ extension ConfigDecoder {
                 protocolKind = diagnostics.choice(
                     value, reader.path("protocol"), what: "protocol", RouteProtocol.allCases
                 ) ?? .tcp
-                if protocolKind == .grpc {
-                    diagnostics.add(
-                        reader.path("protocol"),
-                        "\"grpc\" is not served by this build yet (it needs HTTP/2); use \"http\" for HTTP/1.1")
-                }
+            }
+            let upstreamProtocol = reader.takeNullable("upstream_protocol").flatMap {
+                decodeUpstreamProtocol($0, path: reader.path("upstream_protocol"), protocolKind: protocolKind, &diagnostics)
             }
             let from = reader.takeNullable("from").flatMap { diagnostics.name($0, reader.path("from")) }
             let to = reader.takeNullable("to").flatMap { diagnostics.name($0, reader.path("to")) }
@@ -68,12 +66,32 @@ extension ConfigDecoder {
             if diagnostics.errors.count == errorsBefore, let name, let listen, let upstream {
                 routes.append(RouteSpec(
                     name: name, listen: listen, upstream: upstream, protocolKind: protocolKind,
-                    from: from, to: to, enabled: enabled, tls: tls, upstreamTLS: upstreamTLS
+                    from: from, to: to, enabled: enabled, tls: tls, upstreamTLS: upstreamTLS,
+                    upstreamProtocol: upstreamProtocol
                 ))
             }
         }
         let allNames = Set(items.compactMap { $0.objectValue?["name"]?.stringValue })
         return (routes, allNames)
+    }
+
+    /// `upstream_protocol`: `http1` or `h2`, on http and grpc routes only; gRPC needs HTTP/2, so a
+    /// grpc route cannot ask for `http1`.
+    private static func decodeUpstreamProtocol(
+        _ value: JSONValue, path: String, protocolKind: RouteProtocol, _ diagnostics: inout Diagnostics
+    ) -> UpstreamProtocol? {
+        guard let upstreamProtocol = diagnostics.choice(value, path, what: "upstream protocol", UpstreamProtocol.allCases) else {
+            return nil
+        }
+        guard protocolKind.isHTTP else {
+            diagnostics.add(path, "not allowed for protocol tcp: acts on http and grpc routes only")
+            return nil
+        }
+        if protocolKind == .grpc, upstreamProtocol == .http1 {
+            diagnostics.add(path, "\"http1\" cannot carry gRPC (it needs HTTP/2); use \"h2\" or leave it out")
+            return nil
+        }
+        return upstreamProtocol
     }
 
     /// Where a listen address was first written.

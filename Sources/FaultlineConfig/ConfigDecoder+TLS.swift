@@ -4,7 +4,7 @@ internal import FaultlineCore
 /// files are read when the proxy builds the route, and a file it cannot use is reported there
 /// with the same path (`routes[0].tls.cert`).
 extension ConfigDecoder {
-    /// `{"cert", "key", "alpn"}`. An http route serves HTTP/1.1 only (until HTTP/2 lands), so
+    /// `{"cert", "key", "alpn"}`. An http or grpc route serves HTTP/1.1 only (until HTTP/2 lands), so
     /// `"h2"` there is an error rather than a protocol the client would pick and not get;
     /// its `alpn` defaults to `["http/1.1"]`. A tcp route passes any protocol through.
     static func decodeTLS(
@@ -14,7 +14,7 @@ extension ConfigDecoder {
         let errorsBefore = diagnostics.errors.count
         let certificate = reader.require("cert", &diagnostics).flatMap { diagnostics.nonEmptyString($0, reader.path("cert")) }
         let key = reader.require("key", &diagnostics).flatMap { diagnostics.nonEmptyString($0, reader.path("key")) }
-        var alpn = protocolKind == .http ? [ALPNProtocol.http11] : []
+        var alpn = protocolKind.isHTTP ? [ALPNProtocol.http11] : []
         if let value = reader.take("alpn") {
             alpn = decodeALPN(value, path: reader.path("alpn"), protocolKind: protocolKind, &diagnostics) ?? alpn
         }
@@ -29,7 +29,7 @@ extension ConfigDecoder {
     ) -> UpstreamTLSSettings? {
         guard var reader = ObjectReader(value, path: path, diagnostics: &diagnostics) else { return nil }
         let errorsBefore = diagnostics.errors.count
-        var settings = UpstreamTLSSettings(alpn: protocolKind == .http ? [ALPNProtocol.http11] : [])
+        var settings = UpstreamTLSSettings(alpn: protocolKind.isHTTP ? [ALPNProtocol.http11] : [])
         if let value = reader.takeNullable("ca") {
             settings.ca = diagnostics.nonEmptyString(value, reader.path("ca"))
         }
@@ -66,8 +66,9 @@ extension ConfigDecoder {
             } else if names.contains(name) {
                 diagnostics.add(itemPath, "\(quoted(name)) is listed twice")
                 ok = false
-            } else if name == ALPNProtocol.http2 && protocolKind == .http {
-                diagnostics.add(itemPath, "\"h2\" is not served on http routes by this build yet (it needs HTTP/2); use \"http/1.1\"")
+            } else if name == ALPNProtocol.http2 && protocolKind.isHTTP {
+                diagnostics.add(
+                    itemPath, "\"h2\" is not served on \(protocolKind.rawValue) routes by this build yet (it needs HTTP/2); use \"http/1.1\"")
                 ok = false
             } else {
                 names.append(name)

@@ -162,6 +162,24 @@ extension Diagnostics {
         return match
     }
 
+    /// A protocol code written as an integer in `range` or by name, `names[i]` naming code `i`
+    /// (case-sensitive); `what` names the kind of code in errors (`"HTTP/2 error code"`).
+    mutating func code(_ value: JSONValue, _ path: String, in range: ClosedRange<Int64>, names: [String], what: String) -> Int64? {
+        switch value {
+        case .integer, .unsignedInteger:
+            return integer(value, path, in: range)
+        case .string(let text):
+            guard let code = names.firstIndex(of: text) else {
+                add(path, "unknown \(what) \(quoted(text)) (expected \(range.lowerBound)–\(range.upperBound) or \(Self.orList(names)))")
+                return nil
+            }
+            return Int64(code)
+        default:
+            add(path, "expected an integer or a \(what) name, got \(value.kindName)")
+            return nil
+        }
+    }
+
     mutating func array(_ value: JSONValue, _ path: String) -> [JSONValue]? {
         guard case .array(let items) = value else {
             add(path, "expected an array, got \(value.kindName)")

@@ -4,10 +4,13 @@ public import FaultlineCore
 ///
 /// | type | parameters |
 /// |---|---|
-/// | `abort` | `status` (required, 200–599), `body` (default `""`), `headers` (object of names to values) |
+/// | `abort` | `status` (200–599; required unless `grpc_status` is given, then default 200), `body` (default `""`), `headers` (object of names to values), `grpc_status` (0–16 or a name such as `"UNAVAILABLE"`), `grpc_message` (only with `grpc_status`) |
 /// | `delay` | `delay` (required), `jitter` (default `"0s"`), `phase` (`request` default, `response`) |
 /// | `drop_response` | `then` (`reset` default, `close`, `hang`) |
 /// | `duplicate` | `copies` (1–10, default 1), `spacing` (default `"0s"`) |
+/// | `rst_stream` | `error_code` (0–0xffffffff or an RFC 9113 name such as `"REFUSED_STREAM"`, default `INTERNAL_ERROR`) |
+/// | `goaway` | `error_code` (as `rst_stream`, default `NO_ERROR`), `graceful` (default true) |
+/// | `window_stall` | none |
 extension FaultDecoder {
     static let httpOnlyKeys = ["match", "attempts", "mark"]
 
@@ -32,10 +35,33 @@ extension FaultDecoder {
             guard let value else { return fallback ?? .zero }
             return diagnostics.duration(value, reader.path(key)) ?? .zero
         }
+        func errorCode(default fallback: UInt32) -> UInt32 {
+            guard let value = reader.take("error_code") else { return fallback }
+            return diagnostics.code(
+                value, reader.path("error_code"), in: 0...Int64(UInt32.max), names: HTTP2ErrorCode.names, what: "HTTP/2 error code"
+            ).map { UInt32($0) } ?? fallback
+        }
         switch typeName {
         case "abort":
-            var status = 500
-            if let value = reader.require("status", &diagnostics) {
+            // A gRPC answer is an HTTP 200 carrying grpc-status, so with one the status may go unsaid.
+            let grpcStatusValue = reader.take("grpc_status")
+            var grpcStatus: Int?
+            if let value = grpcStatusValue {
+                grpcStatus = diagnostics.code(
+                    value, reader.path("grpc_status"), in: Int64(GRPCStatusCode.range.lowerBound)...Int64(GRPCStatusCode.range.upperBound),
+                    names: GRPCStatusCode.names, what: "gRPC status"
+                ).map { Int($0) }
+            }
+            var grpcMessage = ""
+            if let value = reader.take("grpc_message") {
+                if grpcStatusValue == nil {
+                    diagnostics.add(reader.path("grpc_message"), "only allowed with grpc_status")
+                } else {
+                    grpcMessage = diagnostics.string(value, reader.path("grpc_message")) ?? ""
+                }
+            }
+            var status = grpcStatusValue == nil ? 500 : 200
+            if let value = grpcStatusValue == nil ? reader.require("status", &diagnostics) : reader.take("status") {
                 status = diagnostics.integer(value, reader.path("status"), in: 200...599).map { Int($0) } ?? 500
             }
             var body = ""
@@ -49,7 +75,7 @@ extension FaultDecoder {
                 headers = decodeHeaderObject(value, path: reader.path("headers"), forbidden: framingHeaders, &diagnostics)
                     .map { HTTPHeaderPair($0.name, $0.value ?? "") }
             }
-            return .abort(HTTPAbort(status: status, body: body, headers: headers))
+            return .abort(HTTPAbort(status: status, body: body, headers: headers, grpcStatus: grpcStatus, grpcMessage: grpcMessage))
         case "delay":
             let delay = duration("delay")
             let jitter = duration("jitter", default: .zero)
@@ -70,6 +96,15 @@ extension FaultDecoder {
                 copies = diagnostics.integer(value, reader.path("copies"), in: 1...10).map { Int($0) } ?? 1
             }
             return .duplicate(copies: copies, spacing: duration("spacing", default: .zero))
+        case "rst_stream":
+            return .rstStream(errorCode: errorCode(default: HTTP2ErrorCode.internalError))
+        case "goaway":
+            let errorCode = errorCode(default: HTTP2ErrorCode.noError)
+            var graceful = true
+            if let value = reader.take("graceful") { graceful = diagnostics.bool(value, reader.path("graceful")) ?? true }
+            return .goaway(errorCode: errorCode, graceful: graceful)
+        case "window_stall":
+            return .windowStall
         default:
             return nil
         }

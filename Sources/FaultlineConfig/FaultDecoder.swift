@@ -20,7 +20,8 @@ public import FaultlineCore
 /// | `refuse` | `existing` (`keep` default, `reset`) |
 /// | `corrupt` | `bit_flip_rate` (required, 0…1) |
 ///
-/// The HTTP faults (`abort`, `delay`, `drop_response`, `duplicate`) take no `direction` and add
+/// The HTTP faults (`abort`, `delay`, `drop_response`, `duplicate`, and the HTTP/2 ones
+/// `rst_stream`, `goaway`, `window_stall`) take no `direction` and add
 /// `match`, `attempts` and `mark` (FaultDecoder+HTTP.swift); those three keys on any other type
 /// are errors. Any other key is reported as `unknown key for type T`. Errors are those of
 /// `ConfigError`.
@@ -103,7 +104,7 @@ public enum FaultDecoder {
         if let typeName, !isHTTP {
             for key in httpOnlyKeys where reader.take(key) != nil {
                 diagnostics.add(
-                    reader.path(key), "not allowed for type \(typeName): only for HTTP faults (abort, delay, drop_response, duplicate)")
+                    reader.path(key), "not allowed for type \(typeName): only for HTTP faults (\(FaultKind.httpTypeNames.joined(separator: ", ")))")
             }
         }
         if typeName == "partition" {

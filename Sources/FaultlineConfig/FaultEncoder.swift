@@ -6,7 +6,8 @@ public import FaultlineCore
 /// Keys come in a fixed order: `id`, `type`, `route`, `direction`, `probability`, then the type's
 /// parameters. Every parameter is written, defaults included, except `after_bytes` when it is nil.
 /// HTTP faults have no `direction`, and end with `match` and `attempts` (each only when given) and
-/// `mark`.
+/// `mark`. An abort's `grpc_status` and `grpc_message` are written only when it has a gRPC status;
+/// `error_code` and `grpc_status` are written by name where the code has one, else as a number.
 /// A route selector of one name is written as a string, of several as a list, `.all` as `"*"`.
 /// Durations use `DurationParser.render`.
 public enum FaultEncoder {
@@ -68,6 +69,10 @@ public enum FaultEncoder {
             var headers = JSONObject()
             for header in abort.headers { headers[header.name] = .string(header.value) }
             object["headers"] = .object(headers)
+            if let grpcStatus = abort.grpcStatus {
+                object["grpc_status"] = code(Int64(grpcStatus), name: GRPCStatusCode.name(of: grpcStatus))
+                object["grpc_message"] = .string(abort.grpcMessage)
+            }
         case .delay(let delay, let jitter, let phase):
             object["delay"] = duration(delay)
             object["jitter"] = duration(jitter)
@@ -77,6 +82,13 @@ public enum FaultEncoder {
         case .duplicate(let copies, let spacing):
             object["copies"] = .integer(Int64(copies))
             object["spacing"] = duration(spacing)
+        case .rstStream(let errorCode):
+            object["error_code"] = code(Int64(errorCode), name: HTTP2ErrorCode.name(of: errorCode))
+        case .goaway(let errorCode, let graceful):
+            object["error_code"] = code(Int64(errorCode), name: HTTP2ErrorCode.name(of: errorCode))
+            object["graceful"] = .bool(graceful)
+        case .windowStall:
+            break
         }
         if fault.kind.isHTTP {
             object["direction"] = nil
@@ -112,6 +124,11 @@ public enum FaultEncoder {
     /// Groups as a JSON array of arrays of names.
     public static func groups(_ groups: [[String]]) -> JSONValue {
         .array(groups.map { .array($0.map { .string($0) }) })
+    }
+
+    /// A protocol code by its name where it has one (easier to read in the journal), else as the number.
+    private static func code(_ value: Int64, name: String?) -> JSONValue {
+        name.map { .string($0) } ?? .integer(value)
     }
 
     private static func duration(_ value: Duration) -> JSONValue {

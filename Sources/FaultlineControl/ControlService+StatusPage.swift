@@ -60,7 +60,7 @@ extension ControlService {
         object["links"] = .array(uiLinks())
         object["routes"] = .array(state.routes.map { route in
             guard case .object(var item) = state.json(route) else { return .null }
-            item["traffic"] = traffic.json(route: route.spec.name, http: route.spec.protocolKind == .http)
+            item["traffic"] = traffic.json(route: route.spec.name, http: route.spec.protocolKind.isHTTP)
             return .object(item)
         })
         object["faults"] = .array(state.faults.map { fault in

@@ -18,6 +18,7 @@ extension ControlState {
         object["enabled"] = .bool(spec.enabled)
         object["tls"] = spec.tls.map(Self.json) ?? .null
         object["upstream_tls"] = spec.upstreamTLS.map(Self.json) ?? .null
+        object["upstream_protocol"] = spec.upstreamProtocol.map { .string($0.rawValue) } ?? .null
         object["origin"] = .string(route.origin.rawValue)
         return .object(object)
     }

@@ -46,6 +46,13 @@ public enum FaultKind: Sendable, Hashable {
     case dropResponse(then: DropThen)
     /// HTTP: the request reaches the upstream `1 + copies` times, `spacing` apart.
     case duplicate(copies: Int, spacing: Duration)
+    /// HTTP/2 (SPEC §3.5): the request's stream is reset with RST_STREAM `errorCode`.
+    case rstStream(errorCode: UInt32)
+    /// HTTP/2: the connection the request came on is sent GOAWAY `errorCode`; `graceful` lets
+    /// streams already open finish, otherwise they are cut at once.
+    case goaway(errorCode: UInt32, graceful: Bool)
+    /// HTTP/2: no WINDOW_UPDATE is sent for the request's stream, so the peer's flow control stalls.
+    case windowStall
 
     /// The `type` string of SPEC §3.
     public var typeName: String {
@@ -67,6 +74,9 @@ public enum FaultKind: Sendable, Hashable {
         case .delay: return "delay"
         case .dropResponse: return "drop_response"
         case .duplicate: return "duplicate"
+        case .rstStream: return "rst_stream"
+        case .goaway: return "goaway"
+        case .windowStall: return "window_stall"
         }
     }
 
@@ -74,7 +84,16 @@ public enum FaultKind: Sendable, Hashable {
     /// on bytes or connections.
     public var isHTTP: Bool {
         switch self {
-        case .abort, .delay, .dropResponse, .duplicate: return true
+        case .abort, .delay, .dropResponse, .duplicate, .rstStream, .goaway, .windowStall: return true
+        default: return false
+        }
+    }
+
+    /// Whether this HTTP fault acts only on HTTP/2 streams. An HTTP/1.1 request passes such a
+    /// fault over as if its `match` failed (`HTTPFaultDecider.decide(..., http2: false)`).
+    public var isHTTP2Only: Bool {
+        switch self {
+        case .rstStream, .goaway, .windowStall: return true
         default: return false
         }
     }
@@ -86,7 +105,10 @@ public enum FaultKind: Sendable, Hashable {
     ] + httpTypeNames
 
     /// The `type` strings of HTTP faults.
-    public static let httpTypeNames = ["abort", "delay", "drop_response", "duplicate"]
+    public static let httpTypeNames = ["abort", "delay", "drop_response", "duplicate"] + http2TypeNames
+
+    /// The `type` strings of the HTTP faults that act on HTTP/2 streams only.
+    public static let http2TypeNames = ["rst_stream", "goaway", "window_stall"]
 }
 
 /// One fault: the shared envelope (id, routes, direction, probability) around its kind.

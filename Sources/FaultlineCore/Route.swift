@@ -3,6 +3,17 @@ public enum RouteProtocol: String, Sendable, Hashable, CaseIterable {
     case tcp
     case http
     case grpc
+
+    /// Whether the route speaks HTTP (`http`, and `grpc`, which is HTTP/2 with gRPC-aware aborts).
+    public var isHTTP: Bool { self != .tcp }
+}
+
+/// What an http or grpc route speaks to its upstream (SPEC §3.5 `upstream_protocol`).
+public enum UpstreamProtocol: String, Sendable, Hashable, CaseIterable {
+    /// HTTP/1.1.
+    case http1
+    /// HTTP/2 (prior knowledge in clear text, ALPN `h2` under TLS).
+    case h2
 }
 
 /// One listener and the upstream it forwards to (SPEC §2 `routes[]`).
@@ -20,12 +31,15 @@ public struct RouteSpec: Sendable, Hashable {
     public var tls: TLSSettings?
     /// TLS originated to the upstream; nil: plain TCP to the upstream.
     public var upstreamTLS: UpstreamTLSSettings?
+    /// http and grpc routes: the protocol spoken to the upstream; nil: the one the client used.
+    public var upstreamProtocol: UpstreamProtocol?
 
     public init(
         name: String, listen: Endpoint, upstream: UpstreamAddress, protocolKind: RouteProtocol = .tcp,
         from: String? = nil, to: String? = nil, enabled: Bool = true,
-        tls: TLSSettings? = nil, upstreamTLS: UpstreamTLSSettings? = nil
+        tls: TLSSettings? = nil, upstreamTLS: UpstreamTLSSettings? = nil, upstreamProtocol: UpstreamProtocol? = nil
     ) {
+        self.upstreamProtocol = upstreamProtocol
         self.tls = tls
         self.upstreamTLS = upstreamTLS
         self.name = name

@@ -60,13 +60,22 @@ struct HTTPMatchOptions: ParsableArguments {
 extension ApplyCommand {
     struct Abort: FleetCommand {
         static let configuration = CommandConfiguration(abstract: "HTTP: answer requests from the proxy; the upstream never sees them.")
-        @Option(help: ArgumentHelp("The status to answer with (200–599).", valueName: "code")) var status: Int
+        @Option(help: ArgumentHelp("The status to answer with (200–599; default 200 with --grpc-status).", valueName: "code"))
+        var status: Int?
         @Option(help: ArgumentHelp("The answer's body (default empty).", valueName: "text")) var body: String?
         @Option(help: ArgumentHelp("A header of the answer; repeat for several.", valueName: "name=value")) var headerOut: [String] = []
+        @Option(help: ArgumentHelp("grpc routes: answer with this grpc-status, 0–16 or a name (UNAVAILABLE).", valueName: "code"))
+        var grpcStatus: String?
+        @Option(help: ArgumentHelp("The grpc-message sent with --grpc-status.", valueName: "text")) var grpcMessage: String?
         @OptionGroup var match: HTTPMatchOptions
         @OptionGroup var fault: HTTPFaultOptions
         @OptionGroup var global: GlobalOptions
         static var appliesFaults: Bool { true }
+
+        func validate() throws {
+            if status == nil && grpcStatus == nil { throw ValidationError("give --status, or --grpc-status on a grpc route") }
+            if grpcMessage != nil && grpcStatus == nil { throw ValidationError("--grpc-message goes with --grpc-status") }
+        }
 
         func run() throws {
             var headers = JSONObject()
@@ -79,6 +88,7 @@ extension ApplyCommand {
             let parameters: [(String, JSONValue?)] = [
                 ("status", integer(status)), ("body", string(body)),
                 ("headers", headerOut.isEmpty ? nil : .object(headers)),
+                ("grpc_status", code(grpcStatus)), ("grpc_message", string(grpcMessage)),
             ]
             try ApplyCommand.post(fault.body(type: "abort", parameters + match.members()), global)
         }
@@ -126,6 +136,55 @@ extension ApplyCommand {
         func run() throws {
             let parameters: [(String, JSONValue?)] = [("copies", integer(copies)), ("spacing", string(spacing))]
             try ApplyCommand.post(fault.body(type: "duplicate", parameters + match.members()), global)
+        }
+    }
+}
+
+extension ApplyCommand {
+    struct RstStream: FleetCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rst-stream", abstract: "HTTP/2: reset the request's stream (HTTP/1.1 requests pass it over).")
+        @Option(help: ArgumentHelp("RST_STREAM error code: a number or a name (default INTERNAL_ERROR).", valueName: "code"))
+        var errorCode: String?
+        @OptionGroup var match: HTTPMatchOptions
+        @OptionGroup var fault: HTTPFaultOptions
+        @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
+
+        func run() throws {
+            try ApplyCommand.post(fault.body(type: "rst_stream", [("error_code", code(errorCode))] + match.members()), global)
+        }
+    }
+
+    struct Goaway: FleetCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "HTTP/2: send the request's connection GOAWAY (HTTP/1.1 requests pass it over).")
+        @Option(help: ArgumentHelp("GOAWAY error code: a number or a name (default NO_ERROR).", valueName: "code"))
+        var errorCode: String?
+        @Flag(inversion: .prefixedNo, help: "Let the streams already open finish (default), or cut them at once.")
+        var graceful: Bool?
+        @OptionGroup var match: HTTPMatchOptions
+        @OptionGroup var fault: HTTPFaultOptions
+        @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
+
+        func run() throws {
+            let parameters: [(String, JSONValue?)] = [("error_code", code(errorCode)), ("graceful", graceful.map { .bool($0) })]
+            try ApplyCommand.post(fault.body(type: "goaway", parameters + match.members()), global)
+        }
+    }
+
+    struct WindowStall: FleetCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "window-stall",
+            abstract: "HTTP/2: send no WINDOW_UPDATE for the request's stream (HTTP/1.1 requests pass it over).")
+        @OptionGroup var match: HTTPMatchOptions
+        @OptionGroup var fault: HTTPFaultOptions
+        @OptionGroup var global: GlobalOptions
+        static var appliesFaults: Bool { true }
+
+        func run() throws {
+            try ApplyCommand.post(fault.body(type: "window_stall", match.members()), global)
         }
     }
 }

@@ -18,7 +18,7 @@ struct ApplyCommand: FleetCommand {
         subcommands: [
             Latency.self, Bandwidth.self, Slicer.self, Blackhole.self, Stall.self, Reset.self, Timeout.self,
             LimitData.self, SlowClose.self, Refuse.self, ConnectDelay.self, Corrupt.self, Partition.self,
-            Abort.self, Delay.self, DropResponse.self, Duplicate.self,
+            Abort.self, Delay.self, DropResponse.self, Duplicate.self, RstStream.self, Goaway.self, WindowStall.self,
         ]
     )
 

@@ -79,3 +79,12 @@ func string(_ text: String?) -> JSONValue? { text.map { .string($0) } }
 
 /// `.integer(n)` for a given flag, nil for one left out.
 func integer(_ number: Int?) -> JSONValue? { number.map { .integer(Int64($0)) } }
+
+/// A protocol code as given (`7`, `0x7` or a name such as `REFUSED_STREAM`): a number when it
+/// reads as one, else the name for the daemon to check; nil for a flag left out.
+func code(_ text: String?) -> JSONValue? {
+    guard let text else { return nil }
+    if let number = Int64(text) { return .integer(number) }
+    if text.hasPrefix("0x"), let number = Int64(text.dropFirst(2), radix: 16) { return .integer(number) }
+    return .string(text)
+}

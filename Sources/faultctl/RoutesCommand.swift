@@ -32,6 +32,8 @@ struct RoutesCommand: ParsableCommand {
         var listen = "127.0.0.1:0"
         @Option(help: ArgumentHelp("The service's address.", valueName: "host:port")) var upstream: String
         @Option(name: .customLong("protocol"), help: "tcp, http or grpc.") var protocolName = "tcp"
+        @Option(help: ArgumentHelp("http and grpc routes: http1 or h2 to the upstream (default: as the client).", valueName: "protocol"))
+        var upstreamProtocol: String?
         @Option(help: "The calling node's name, for partitions.") var from: String?
         @Option(help: "The service's node name, for partitions.") var to: String?
         @Flag(help: "Add the route without listening yet.") var disabled = false
@@ -43,6 +45,7 @@ struct RoutesCommand: ParsableCommand {
             body["listen"] = .string(listen)
             body["upstream"] = .string(upstream)
             body["protocol"] = .string(protocolName)
+            if let upstreamProtocol { body["upstream_protocol"] = .string(upstreamProtocol) }
             if let from { body["from"] = .string(from) }
             if let to { body["to"] = .string(to) }
             if disabled { body["enabled"] = false }

@@ -30,6 +30,13 @@ import Testing
                   http: HTTPFaultRule(match: HTTPMatch(pathPrefix: "/slow/"))),
         FaultSpec(id: "dr", kind: .dropResponse(then: .hang), http: HTTPFaultRule(attempts: Attempts(key: .methodAndPath, first: 1))),
         FaultSpec(id: "du", kind: .duplicate(copies: 3, spacing: .milliseconds(10)), http: HTTPFaultRule(mark: true)),
+        FaultSpec(id: "rs", routes: .names(["a"]), probability: 0.25, kind: .rstStream(errorCode: 7),
+                  http: HTTPFaultRule(match: HTTPMatch(path: "/pkg.Svc/Call"), attempts: Attempts(key: .path, first: 3))),
+        FaultSpec(id: "rs2", kind: .rstStream(errorCode: 0xdead_beef)),
+        FaultSpec(id: "ga", kind: .goaway(errorCode: 0xb, graceful: false), http: HTTPFaultRule(mark: true)),
+        FaultSpec(id: "ws", kind: .windowStall),
+        FaultSpec(id: "ag", kind: .abort(HTTPAbort(status: 200, grpcStatus: 14, grpcMessage: "try later"))),
+        FaultSpec(id: "ag2", kind: .abort(HTTPAbort(status: 503, grpcStatus: 2))),
     ]
 
     @Test(arguments: faults)
@@ -65,6 +72,22 @@ import Testing
             == #"{"id":"ab","type":"abort","route":"a","probability":0.5,"status":503,"body":"nope","headers":{"Retry-After":"1"},"match":{"method":["POST","PUT"],"path":"/pay","headers":{"x-tenant":"*"}},"attempts":{"key":"header:idempotency-key","first":2},"mark":true}"#)
         #expect(JSONWriter.render(FaultEncoder.encode(Self.faults[19]))
             == #"{"id":"du","type":"duplicate","route":"*","probability":1.0,"copies":3,"spacing":"10ms","mark":true}"#)
+    }
+
+    @Test func http2AndGRPCJSON() {
+        func json(_ id: String) -> String {
+            JSONWriter.render(FaultEncoder.encode(Self.faults.first { $0.id == id }!))
+        }
+        #expect(json("rs")
+            == #"{"id":"rs","type":"rst_stream","route":"a","probability":0.25,"error_code":"REFUSED_STREAM","match":{"path":"/pkg.Svc/Call"},"attempts":{"key":"path","first":3},"mark":false}"#)
+        #expect(json("rs2") == #"{"id":"rs2","type":"rst_stream","route":"*","probability":1.0,"error_code":3735928559,"mark":false}"#,
+                "a code without a name is written as its number")
+        #expect(json("ga")
+            == #"{"id":"ga","type":"goaway","route":"*","probability":1.0,"error_code":"ENHANCE_YOUR_CALM","graceful":false,"mark":true}"#)
+        #expect(json("ws") == #"{"id":"ws","type":"window_stall","route":"*","probability":1.0,"mark":false}"#)
+        #expect(json("ag")
+            == #"{"id":"ag","type":"abort","route":"*","probability":1.0,"status":200,"body":"","headers":{},"grpc_status":"UNAVAILABLE","grpc_message":"try later","mark":false}"#)
+        #expect(json("ab").contains("grpc") == false, "a plain abort writes no grpc keys")
     }
 
     @Test func everyTypeIsInTheRoundTripTable() {

@@ -64,12 +64,12 @@ import Testing
         (#"{"type": "delay", "delay": "1s", "direction": "both"}"#, ["direction: not allowed for type delay (HTTP faults act on requests)"]),
         (#"{"type": "delay", "delay": "1s", "direction": "sideways"}"#, ["direction: not allowed for type delay (HTTP faults act on requests)"]),
         (#"{"type": "blackhole", "mark": true, "attempts": {}, "match": {}}"#, [
-            "match: not allowed for type blackhole: only for HTTP faults (abort, delay, drop_response, duplicate)",
-            "attempts: not allowed for type blackhole: only for HTTP faults (abort, delay, drop_response, duplicate)",
-            "mark: not allowed for type blackhole: only for HTTP faults (abort, delay, drop_response, duplicate)",
+            "match: not allowed for type blackhole: only for HTTP faults (abort, delay, drop_response, duplicate, rst_stream, goaway, window_stall)",
+            "attempts: not allowed for type blackhole: only for HTTP faults (abort, delay, drop_response, duplicate, rst_stream, goaway, window_stall)",
+            "mark: not allowed for type blackhole: only for HTTP faults (abort, delay, drop_response, duplicate, rst_stream, goaway, window_stall)",
         ]),
         (#"{"type": "partition", "groups": [["a"], ["b"]], "mark": true}"#,
-         ["mark: not allowed for type partition: only for HTTP faults (abort, delay, drop_response, duplicate)"]),
+         ["mark: not allowed for type partition: only for HTTP faults (abort, delay, drop_response, duplicate, rst_stream, goaway, window_stall)"]),
         (#"{"type": "abort", "status": 503, "probability": 2}"#, ["probability: must be between 0 and 1, got 2"]),
     ] as [(String, [String])])
     func errors(json: String, expected: [String]) {
@@ -102,12 +102,13 @@ import Testing
             == [#"schedule.steps[0].apply.route: fault type abort acts on http routes; route "db" is tcp"#])
     }
 
-    @Test func aGRPCRouteIsRefusedAndNamesNoFaultProblem() {
-        // The route is refused; the fault naming it is not reported again.
-        #expect(errorLines(config(#"""
+    @Test func aGRPCRouteDecodesAndTakesHTTPFaults() throws {
+        let decoded = try #require(decodedConfig(config(#"""
         "routes": [{"name": "g", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:50051", "protocol": "grpc"}],
-        "faults": [{"type": "abort", "route": "g", "status": 503}]
-        """#)) == [#"routes[0].protocol: "grpc" is not served by this build yet (it needs HTTP/2); use "http" for HTTP/1.1"#])
+        "faults": [{"type": "abort", "route": "g", "grpc_status": "UNAVAILABLE"}, {"type": "rst_stream", "route": "g"}]
+        """#)))
+        #expect(decoded.routes.map(\.protocolKind) == [.grpc])
+        #expect(decoded.faults.map(\.kind) == [.abort(HTTPAbort(status: 200, grpcStatus: 14)), .rstStream(errorCode: 2)])
         #expect(errorLines(config(#"""
         "routes": [{"name": "g", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "protocol": "h2"}]
         """#)) == [#"routes[0].protocol: unknown protocol "h2" (expected tcp, http or grpc)"#])
@@ -158,9 +159,10 @@ import Testing
         return parts.joined(separator: "/") + "/Config/examples"
     }()
 
-    @Test(arguments: ["abort", "delay", "drop_response", "duplicate"])
-    func theExampleLoadsAndShowsMatchAndAttempts(type: String) throws {
-        let path = Self.examplesDirectory + "/\(type).json"
+    @Test(arguments: ["abort", "delay", "drop_response", "duplicate", "rst_stream", "goaway", "window_stall", "grpc_abort"])
+    func theExampleLoadsAndShowsMatchAndAttempts(example: String) throws {
+        let type = example == "grpc_abort" ? "abort" : example
+        let path = Self.examplesDirectory + "/\(example).json"
         let config: DaemonConfig
         switch ConfigLoader.load(path: path) {
         case .success(let loaded): config = loaded
@@ -169,13 +171,17 @@ import Testing
             return
         }
         #expect(!config.routes.isEmpty)
-        #expect(config.routes.allSatisfy { $0.protocolKind == .http })
+        #expect(config.routes.allSatisfy { $0.protocolKind.isHTTP })
         #expect(config.faults.count == 1)
         let fault = try #require(config.faults.first)
         #expect(fault.kind.typeName == type)
         #expect(fault.routes == .names([config.routes[0].name]))
         #expect(fault.http.match != nil, "the example shows match")
-        if type != "delay" { #expect(fault.http.attempts != nil, "the example shows attempts") }
+        if type != "delay" && type != "window_stall" { #expect(fault.http.attempts != nil, "the example shows attempts") }
+        if example == "grpc_abort" {
+            #expect(config.routes.map(\.protocolKind) == [.grpc])
+            #expect(fault.kind == .abort(HTTPAbort(status: 200, grpcStatus: 14, grpcMessage: "injected: try again")))
+        }
         // The example reads back from its encoding unchanged, as the control API shows it.
         let encoded = FaultEncoder.encode(fault)
         let knownRoutes = Set(config.routes.map(\.name))

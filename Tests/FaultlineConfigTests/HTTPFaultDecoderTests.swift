@@ -55,7 +55,7 @@ import Testing
         #expect(Self.errors(#"{"type": "abort", "status": 500, "direction": "upstream"}"#)
             == ["direction: not allowed for type abort (HTTP faults act on requests)"])
         #expect(Self.errors(#"{"type": "latency", "delay": "1s", "match": {}}"#)
-            == ["match: not allowed for type latency: only for HTTP faults (abort, delay, drop_response, duplicate)"])
+            == ["match: not allowed for type latency: only for HTTP faults (abort, delay, drop_response, duplicate, rst_stream, goaway, window_stall)"])
         #expect(Self.errors(#"{"type": "duplicate", "copies": 11}"#).first?.hasPrefix("copies: ") == true)
         #expect(Self.errors(#"{"type": "drop_response", "then": "explode"}"#).first?.hasPrefix("then: ") == true)
     }
@@ -69,7 +69,7 @@ import Testing
         }
         #expect(configErrors(#"""
         {"version": 1, "routes": [{"name": "g", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "protocol": "grpc"}]}
-        """#) == [#"routes[0].protocol: "grpc" is not served by this build yet (it needs HTTP/2); use "http" for HTTP/1.1"#])
+        """#) == [])
         #expect(configErrors(#"""
         {"version": 1, "routes": [{"name": "db", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1"}],
          "faults": [{"type": "abort", "route": "db", "status": 503}]}

@@ -140,7 +140,7 @@ import Testing
         let response = state.perform(state.addRoute(body: body(#"{"name": "c", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9003", "protocol": "tcp"}"#)),
                                      on: plane, journal: sink)
         #expect(response.status == 201)
-        #expect(response.bodyText == #"{"name":"c","listen":"127.0.0.1:0","bound":"127.0.0.1:40001","upstream":"127.0.0.1:9003","protocol":"tcp","from":null,"to":null,"enabled":true,"tls":null,"upstream_tls":null,"origin":"runtime"}"# + "\n")
+        #expect(response.bodyText == #"{"name":"c","listen":"127.0.0.1:0","bound":"127.0.0.1:40001","upstream":"127.0.0.1:9003","protocol":"tcp","from":null,"to":null,"enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"runtime"}"# + "\n")
         #expect(state.boundAddresses["c"] == Endpoint(parsing: "127.0.0.1:40001"))
         #expect(sink.names == ["route.added"])
     }
@@ -268,6 +268,6 @@ import Testing
         let plane = FakeDataPlane()
         let state = startedState(plane)
         let status = state.statusJSON(ControlEnvironment(version: "9.9.9", uptime: .milliseconds(2500), workers: 2, openConnections: 7))
-        #expect(JSONWriter.render(status) == #"{"version":"9.9.9","uptime_seconds":2.5,"workers":2,"seed":7,"plan_version":1,"open_connections":7,"routes":[{"name":"a","listen":"127.0.0.1:0","bound":"127.0.0.1:40000","upstream":"127.0.0.1:9001","protocol":"tcp","from":null,"to":null,"enabled":true,"tls":null,"upstream_tls":null,"origin":"config"},{"name":"b","listen":"127.0.0.1:15002","bound":"127.0.0.1:15002","upstream":"127.0.0.1:9002","protocol":"tcp","from":"n1","to":"n2","enabled":true,"tls":null,"upstream_tls":null,"origin":"config"}],"faults":[{"id":"slow","type":"latency","route":"a","direction":"both","probability":1.0,"delay":"100ms","jitter":"0s","distribution":"uniform"}],"schedule":{"state":"none"}}"#)
+        #expect(JSONWriter.render(status) == #"{"version":"9.9.9","uptime_seconds":2.5,"workers":2,"seed":7,"plan_version":1,"open_connections":7,"routes":[{"name":"a","listen":"127.0.0.1:0","bound":"127.0.0.1:40000","upstream":"127.0.0.1:9001","protocol":"tcp","from":null,"to":null,"enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"config"},{"name":"b","listen":"127.0.0.1:15002","bound":"127.0.0.1:15002","upstream":"127.0.0.1:9002","protocol":"tcp","from":"n1","to":"n2","enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"config"}],"faults":[{"id":"slow","type":"latency","route":"a","direction":"both","probability":1.0,"delay":"100ms","jitter":"0s","distribution":"uniform"}],"schedule":{"state":"none"}}"#)
     }
 }

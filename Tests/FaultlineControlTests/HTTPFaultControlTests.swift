@@ -4,7 +4,7 @@ import FaultlineCore
 import Testing
 
 /// HTTP faults and http routes through the control API: accepted, refused with paths, and the
-/// protocol checks (grpc not served; an HTTP fault never names a tcp route).
+/// protocol checks (an HTTP fault never names a tcp route).
 @Suite struct HTTPFaultControlTests {
     typealias Harness = ControlServiceTests.Harness
 
@@ -82,7 +82,7 @@ import Testing
         (#"{"type": "abort", "route": "h", "status": 503, "headers": {"Transfer-Encoding": "chunked"}}"#,
          ["headers.Transfer-Encoding: Transfer-Encoding is set by the proxy and cannot be given"]),
         (#"{"type": "stall", "route": "a", "attempts": {"key": "path", "first": 1}}"#,
-         ["attempts: not allowed for type stall: only for HTTP faults (abort, delay, drop_response, duplicate)"]),
+         ["attempts: not allowed for type stall: only for HTTP faults (abort, delay, drop_response, duplicate, rst_stream, goaway, window_stall)"]),
     ] as [(String, [String])])
     func badMatchAndAttemptsAre422WithPaths(body: String, expected: [String]) throws {
         let harness = try Self.harnessWithHTTPRoute()
@@ -108,14 +108,28 @@ import Testing
         #expect(harness.call("POST", "/v1/faults", #"{"type": "abort", "status": 503}"#).status == 201)
     }
 
-    @Test func aGRPCRouteIsRefusedAtProtocol() throws {
+    @Test func aGRPCRouteIsAcceptedWithItsUpstreamProtocolAndTakesHTTP2Faults() throws {
         let harness = try Harness()
-        let plans = harness.plane.plans.count
-        let response = harness.call("POST", "/v1/routes", #"{"name": "g", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:50051", "protocol": "grpc"}"#)
+        let response = harness.call(
+            "POST", "/v1/routes",
+            #"{"name": "g", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:50051", "protocol": "grpc", "upstream_protocol": "h2"}"#)
+        #expect(response.status == 201)
+        #expect(response.bodyText.contains(#""protocol":"grpc","from":null,"to":null,"enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":"h2","origin":"runtime"}"#))
+        #expect(harness.service.state.route(named: "g")?.spec.upstreamProtocol == .h2)
+        let fault = harness.call("POST", "/v1/faults", #"{"type": "rst_stream", "route": "g", "error_code": "REFUSED_STREAM"}"#)
+        #expect(fault.status == 201)
+        #expect(fault.bodyText
+            == #"{"id":"rst_stream-1","type":"rst_stream","route":"g","probability":1.0,"error_code":"REFUSED_STREAM","mark":false}"# + "\n")
+        #expect(harness.plane.lastPlan?.route(named: "g")?.faults.first?.kind == .rstStream(errorCode: 7))
+    }
+
+    @Test func upstreamProtocolOnATCPRouteIs422AtItsPath() throws {
+        let harness = try Harness()
+        let response = harness.call(
+            "POST", "/v1/routes", #"{"name": "t", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "upstream_protocol": "h2"}"#)
         #expect(response.status == 422)
-        #expect(response.bodyText == #"{"error":{"code":"invalid_route","message":"\"grpc\" is not served by this build yet (it needs HTTP/2); use \"http\" for HTTP/1.1","path":"protocol"},"errors":[{"path":"protocol","message":"\"grpc\" is not served by this build yet (it needs HTTP/2); use \"http\" for HTTP/1.1"}]}"# + "\n")
-        #expect(harness.service.state.route(named: "g") == nil)
-        #expect(harness.plane.plans.count == plans)
+        #expect(Self.errors(response) == ["upstream_protocol: not allowed for protocol tcp: acts on http and grpc routes only"])
+        #expect(harness.service.state.route(named: "t") == nil)
     }
 
     @Test func toxiproxyProxiesAreTCPAndTakeNoProtocol() throws {

@@ -101,16 +101,16 @@ import Testing
             {"route":"hub","from":"n3","to":"n1","learned":true,"enabled":true,"cut":"downstream","partitions":["cut"]}],\#
             "routes":[\#
             {"name":"api","listen":"127.0.0.1:0","bound":"127.0.0.1:40000","upstream":"127.0.0.1:9001","protocol":"http","from":"n1",\#
-            "to":"n2","enabled":true,"tls":null,"upstream_tls":null,"origin":"config","traffic":{"bytes_upstream":150,"bytes_downstream":400,"connections_accepted":3,\#
+            "to":"n2","enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"config","traffic":{"bytes_upstream":150,"bytes_downstream":400,"connections_accepted":3,\#
             "connections_active":1,"http":{"1xx":0,"2xx":5,"3xx":0,"4xx":0,"5xx":2,"other":1}}},\#
             {"name":"db","listen":"127.0.0.1:0","bound":"127.0.0.1:40001","upstream":"127.0.0.1:9002","protocol":"tcp","from":"n2",\#
-            "to":"n3","enabled":true,"tls":null,"upstream_tls":null,"origin":"config","traffic":{"bytes_upstream":0,"bytes_downstream":7,"connections_accepted":0,\#
+            "to":"n3","enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"config","traffic":{"bytes_upstream":0,"bytes_downstream":7,"connections_accepted":0,\#
             "connections_active":0}},\#
             {"name":"hub","listen":"127.0.0.1:0","bound":"127.0.0.1:40002","upstream":"127.0.0.1:9003","protocol":"tcp","from":null,\#
-            "to":"n1","enabled":true,"tls":null,"upstream_tls":null,"origin":"config","traffic":{"bytes_upstream":0,"bytes_downstream":0,"connections_accepted":0,\#
+            "to":"n1","enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"config","traffic":{"bytes_upstream":0,"bytes_downstream":0,"connections_accepted":0,\#
             "connections_active":0}},\#
             {"name":"plain","listen":"127.0.0.1:0","bound":"127.0.0.1:40003","upstream":"127.0.0.1:9004","protocol":"tcp","from":null,\#
-            "to":null,"enabled":true,"tls":null,"upstream_tls":null,"origin":"config","traffic":{"bytes_upstream":0,"bytes_downstream":0,"connections_accepted":0,\#
+            "to":null,"enabled":true,"tls":null,"upstream_tls":null,"upstream_protocol":null,"origin":"config","traffic":{"bytes_upstream":0,"bytes_downstream":0,"connections_accepted":0,\#
             "connections_active":0}}],\#
             "faults":[\#
             {"fault":{"id":"flaky","type":"abort","route":"api","probability":0.5,"status":503,"body":"","headers":{},"mark":false},\#

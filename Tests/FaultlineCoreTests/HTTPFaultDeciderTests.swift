@@ -31,9 +31,10 @@ struct HTTPFaultDeciderTests {
 
     static func decide(
         _ faults: [FaultSpec], _ request: HTTPRequestFacts, seed: UInt64 = 42, serial: UInt64 = 0, index: UInt64 = 0,
-        counter: inout CountingFake
+        counter: inout CountingFake, http2: Bool = false
     ) -> HTTPFaultDecision? {
-        HTTPFaultDecider.decide(faults: faults, request: request, seed: seed, serial: serial, requestIndex: index, attempts: &counter)
+        HTTPFaultDecider.decide(
+            faults: faults, request: request, seed: seed, serial: serial, requestIndex: index, attempts: &counter, http2: http2)
     }
 
     /// The id of the fault that acts, or nil; with a fresh counter.

@@ -158,7 +158,8 @@ final class DayOneTests: XCTestCase {
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.hasPrefix("""
             Error: unknown fault type "frobnicate"; known types: latency, bandwidth, slicer, blackhole, stall, reset, timeout, \
-            limit-data, slow-close, refuse, connect-delay, corrupt, partition, abort, delay, drop-response, duplicate
+            limit-data, slow-close, refuse, connect-delay, corrupt, partition, abort, delay, drop-response, duplicate, \
+            rst-stream, goaway, window-stall
 
             """), unknown.stderr)
         let underscore = try faultctl("apply", "drop_response")

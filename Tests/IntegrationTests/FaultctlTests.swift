@@ -119,6 +119,34 @@ final class FaultctlTests: XCTestCase {
         XCTAssertEqual(try faultctl("faults").stdout, "no active faults\n")
     }
 
+    /// The HTTP/2 faults and a gRPC abort from flags reach the daemon as the client's builders
+    /// write them, on a grpc route added with its upstream protocol.
+    func testHTTP2FaultsAndAGRPCAbortFromFlags() throws {
+        let route = try client.addRoute(name: "g", upstream: echo.endpoint.description, protocol: .grpc, upstreamProtocol: .h2)
+        XCTAssertEqual(route.spec.upstreamProtocol, .h2)
+        XCTAssertEqual(try client.routes().first { $0.name == "g" }?.spec.upstreamProtocol, .h2)
+
+        let reset = try faultctl("apply", "rst-stream", "--route", "g", "--error-code", "REFUSED_STREAM", "--path", "/a.B/C", "--id", "r", "--json")
+        XCTAssertEqual(reset.status, 0, reset.stderr)
+        XCTAssertEqual(reset.stdout, #"{"id":"r","type":"rst_stream","route":"g","probability":1.0,"error_code":"REFUSED_STREAM","match":{"path":"/a.B/C"},"mark":false}"# + "\n")
+        XCTAssertEqual(try client.fault("r"), .rstStream(route: "g", errorCode: 7, match: HTTPMatch(path: "/a.B/C"), id: "r"))
+
+        XCTAssertEqual(try faultctl("apply", "goaway", "--route", "g", "--error-code", "0xb", "--no-graceful", "--id", "ga").status, 0)
+        XCTAssertEqual(try client.fault("ga"), .goaway(route: "g", errorCode: 0xb, graceful: false, id: "ga"))
+        XCTAssertEqual(try faultctl("apply", "window-stall", "--route", "g", "--first", "1", "--key", "connection", "--id", "w").status, 0)
+        XCTAssertEqual(try client.fault("w"), .windowStall(route: "g", attempts: Attempts(key: .connection, first: 1), id: "w"))
+        XCTAssertEqual(try faultctl("apply", "abort", "--route", "g", "--grpc-status", "UNAVAILABLE", "--grpc-message", "later", "--id", "a").status, 0)
+        XCTAssertEqual(try client.fault("a"), .abort(route: "g", status: 200, grpcStatus: 14, grpcMessage: "later", id: "a"))
+
+        let bad = try faultctl("apply", "rst-stream", "--route", "g", "--error-code", "NOPE")
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.hasPrefix(#"faultctl: invalid_fault: unknown HTTP/2 error code "NOPE" (expected 0–4294967295 or NO_ERROR, "#), bad.stderr)
+        XCTAssertTrue(bad.stderr.hasSuffix(" or HTTP_1_1_REQUIRED) (at error_code)\n"), bad.stderr)
+        let tcp = try faultctl("apply", "goaway", "--route", "echo")
+        XCTAssertEqual(tcp.status, 1)
+        XCTAssertTrue(tcp.stderr.contains(#"fault type goaway acts on http routes; route "echo" is tcp"#), tcp.stderr)
+    }
+
     func testApplyFromFile() throws {
         let path = control.directory + "/faults.json"
         try #"[{"id":"a","type":"stall","route":"echo"},{"type":"reset","after_bytes":10}]"#

@@ -36,7 +36,8 @@ public enum ReplanScope: Sendable, Equatable {
         switch fault.kind {
         case .reset, .timeout, .refuse, .partition: return true
         case .latency, .bandwidth, .slicer, .blackhole, .stall, .limitData, .slowClose, .connectDelay, .corrupt,
-             .abort, .delay, .dropResponse, .duplicate:
+             .abort, .delay, .dropResponse, .duplicate, .rstStream, .goaway, .windowStall:
+            // The HTTP faults act when a request arrives.
             return false
         }
     }

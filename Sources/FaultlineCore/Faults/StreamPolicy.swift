@@ -177,7 +177,8 @@ public enum PolicyCompiler {
         case .limitData(let bytes): stream.limitData = Bound(id, bytes)
         case .slowClose(let delay): stream.slowClose = Bound(id, delay)
         case .corrupt(let rate): stream.corrupt = Bound(id, rate)
-        case .refuse, .connectDelay, .partition, .abort, .delay, .dropResponse, .duplicate: break
+        case .refuse, .connectDelay, .partition, .abort, .delay, .dropResponse, .duplicate, .rstStream, .goaway, .windowStall:
+            break
         }
     }
 }

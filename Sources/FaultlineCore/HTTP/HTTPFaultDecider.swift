@@ -10,6 +10,12 @@ public enum HTTPFaultAction: Sendable, Hashable {
     case dropResponse(DropThen)
     /// Send the request `copies` more times, `spacingNanoseconds` apart; pass on only the first answer.
     case duplicate(copies: Int, spacingNanoseconds: UInt64)
+    /// HTTP/2: reset the request's stream with RST_STREAM `errorCode`.
+    case rstStream(errorCode: UInt32)
+    /// HTTP/2: send the connection GOAWAY `errorCode`; `graceful` lets open streams finish.
+    case goaway(errorCode: UInt32, graceful: Bool)
+    /// HTTP/2: send no WINDOW_UPDATE for the request's stream.
+    case windowStall
 
     /// The `action` word of the `http.fault` journal event.
     public var label: String {
@@ -19,6 +25,9 @@ public enum HTTPFaultAction: Sendable, Hashable {
         case .delayResponse: return "delay_response"
         case .dropResponse(let then): return "drop_response_" + then.rawValue
         case .duplicate: return "duplicate"
+        case .rstStream: return "rst_stream"
+        case .goaway: return "goaway"
+        case .windowStall: return "window_stall"
         }
     }
 }
@@ -61,11 +70,15 @@ public enum HTTPFaultDecider {
     /// `attempts` count (when given) is within `first` and whose probability draw succeeds acts,
     /// and no other fault acts on the request. A fault passed over because of its `match` or a
     /// missing key counts nothing; one tried counts the request even when its draw fails.
+    ///
+    /// - Parameter http2: whether the request came on an HTTP/2 stream. When false, faults that
+    ///   act on HTTP/2 only (`FaultKind.isHTTP2Only`) are passed over before their `match`: no
+    ///   attempt is counted and nothing is drawn for them.
     public static func decide<Counter: AttemptCounting>(
         faults: [FaultSpec], request: HTTPRequestFacts, seed: UInt64, serial: UInt64, requestIndex: UInt64,
-        attempts: inout Counter
+        attempts: inout Counter, http2: Bool = false
     ) -> HTTPFaultDecision? {
-        for fault in faults.reversed() where fault.kind.isHTTP {
+        for fault in faults.reversed() where fault.kind.isHTTP && (http2 || !fault.kind.isHTTP2Only) {
             if let match = fault.http.match, !match.matches(request) { continue }
             if let rule = fault.http.attempts {
                 guard let key = rule.key.value(of: request, serial: serial) else { continue }
@@ -90,6 +103,12 @@ public enum HTTPFaultDecider {
             return .dropResponse(then)
         case .duplicate(let copies, let spacing):
             return .duplicate(copies: copies, spacingNanoseconds: spacing.nanosecondsClamped)
+        case .rstStream(let errorCode):
+            return .rstStream(errorCode: errorCode)
+        case .goaway(let errorCode, let graceful):
+            return .goaway(errorCode: errorCode, graceful: graceful)
+        case .windowStall:
+            return .windowStall
         default:
             return nil
         }

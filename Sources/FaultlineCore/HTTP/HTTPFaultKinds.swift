@@ -5,11 +5,20 @@ public struct HTTPAbort: Sendable, Hashable {
     public var body: String
     /// Extra response headers, in order.
     public var headers: [HTTPHeaderPair]
+    /// gRPC routes: answer trailers-only with `grpc-status` (0–16, `GRPCStatusCode`); nil: a
+    /// plain HTTP answer.
+    public var grpcStatus: Int?
+    /// The `grpc-message` sent with `grpcStatus` (empty: none).
+    public var grpcMessage: String
 
-    public init(status: Int, body: String = "", headers: [HTTPHeaderPair] = []) {
+    public init(
+        status: Int, body: String = "", headers: [HTTPHeaderPair] = [], grpcStatus: Int? = nil, grpcMessage: String = ""
+    ) {
         self.status = status
         self.body = body
         self.headers = headers
+        self.grpcStatus = grpcStatus
+        self.grpcMessage = grpcMessage
     }
 }
 

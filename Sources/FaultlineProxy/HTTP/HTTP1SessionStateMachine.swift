@@ -299,6 +299,10 @@ struct HTTP1SessionStateMachine {
             exchange.recording = []
             self.exchange = exchange
             forwardHead(method: head.method, length: length, buffer, now: now)
+        case .rstStream?, .goaway?, .windowStall?:
+            // HTTP/2-only faults: the decider is asked with `http2: false` on HTTP/1.1, so it never
+            // returns these here; were one to come, the request goes on as if no fault acted.
+            fallthrough
         default:
             self.exchange = exchange
             forwardHead(method: head.method, length: length, buffer, now: now)
