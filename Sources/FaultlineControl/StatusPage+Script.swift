@@ -426,7 +426,7 @@ extension StatusPage {
               const meta = el("div", "meta");
               meta.appendChild(document.createTextNode((route.from || "any") + " → " + (route.to || "?") + " · "
                 + (route.bound || "disabled") + " → " + route.upstream));
-              if (route.protocol === "http") {
+              if (route.protocol === "http" || route.protocol === "grpc") {
                 meta.appendChild(document.createTextNode(" · "));
                 const link = el("a", "report", "report");
                 link.href = "/v1/report?route=" + encodeURIComponent(route.name);

@@ -75,7 +75,8 @@ public struct H2Error: Error, Sendable, Hashable, CustomStringConvertible {
         switch code {
         case -903: return "bad_preface"
         case -904: return "flood"
-        case -905: return "settings_flood"
+        case -905: return "continuation_flood"
+        case -537: return "too_many_settings"
         default: return "protocol_error"
         }
     }

@@ -87,6 +87,12 @@ final class Connection {
     var onReadyList = false
     /// The HTTP/1.1 codec of an `http` route's connection; nil on tcp routes.
     var http: HTTPSessionBox?
+    /// The HTTP/2 engine of an `http` route's connection that spoke HTTP/2; nil otherwise.
+    var h2: H2Bridge?
+    /// An http connection's upstream connect is in progress.
+    var httpUpstreamConnecting: Bool {
+        http?.machine.upstream == .connecting || h2?.upstreamPhase == .connecting
+    }
     /// The TLS sessions of a route with TLS (either side); nil on plain routes.
     var tls: ConnectionTLS?
     /// An http route's connection that ends before it became one (its TLS handshake failed):

@@ -19,6 +19,7 @@ public struct ProxyMetrics: Sendable {
     public let latencyReleaseLateness: HistogramFamily
     public let requestLogDropped: CounterFamily
     public let tlsHandshakeFailures: CounterFamily
+    public let http2ProtocolErrors: CounterFamily
 
     /// Creates the families and registers them, in SPEC §5 order.
     public init(registry: MetricsRegistry) {
@@ -67,6 +68,10 @@ public struct ProxyMetrics: Sendable {
             name: "faultline_tls_handshake_failures_total",
             help: "TLS handshakes that failed, by side (client: terminated here, upstream: originated here) and reason.",
             labelNames: ["route", "side", "reason"])
+        http2ProtocolErrors = CounterFamily(
+            name: "faultline_http2_protocol_errors_total",
+            help: "HTTP/2 connections ended for breaking the protocol (a bad preface, bad frames, a flood), by side and reason.",
+            labelNames: ["route", "side", "reason"])
         requestLogDropped = CounterFamily(
             name: "faultline_request_log_dropped_total",
             help: "Request-log entries dropped because the route's log (limits.request_log) was full.",
@@ -84,6 +89,7 @@ public struct ProxyMetrics: Sendable {
         registry.register(httpRequestDuration)
         registry.register(latencyReleaseLateness)
         registry.register(tlsHandshakeFailures)
+        registry.register(http2ProtocolErrors)
         registry.register(requestLogDropped)
     }
 }
@@ -99,7 +105,7 @@ extension ProxyMetrics {
         if !routes.isEmpty {
             let named: @Sendable ([String]) -> Bool = { routes.contains($0[0]) }
             for family in [connectionsAccepted, connectionsRejected, acceptFailures, upstreamConnectFailures, bytes, bytesDiscarded, httpRequests,
-                           tlsHandshakeFailures, requestLogDropped] {
+                           tlsHandshakeFailures, http2ProtocolErrors, requestLogDropped] {
                 family.removeShards(worker: worker, where: named)
             }
             connectionsActive.removeShards(worker: worker, where: named)

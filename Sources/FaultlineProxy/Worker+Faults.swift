@@ -25,14 +25,14 @@ extension Worker {
         if !route.plan.faults.isEmpty {
             let policy = PolicyCompiler.compile(
                 faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
-            adopt(loop, connection, policy: policy, http: route.spec.protocolKind == .http)
+            adopt(loop, connection, policy: policy, http: route.spec.protocolKind.isHTTP)
             if let refuse = policy.refuse {
                 connection.logOutcome = .refused
                 connection.logFault = refuse.faultID
                 close(loop, connection, reset: true)
                 return
             }
-            if route.spec.protocolKind == .http {
+            if route.spec.protocolKind.isHTTP {
                 // connect_delay and held connects act when the first request dials (dialHTTP).
                 openHTTP(loop, connection, route: route)
                 return
@@ -47,7 +47,7 @@ extension Worker {
                 return
             }
         }
-        if route.spec.protocolKind == .http {
+        if route.spec.protocolKind.isHTTP {
             openHTTP(loop, connection, route: route)
             return
         }
@@ -75,13 +75,14 @@ extension Worker {
         if let session = connection.http, session.machine.faults != route.httpFaults {
             session.machine.faults = route.httpFaults
         }
+        if let bridge = connection.h2, bridge.faults != route.httpFaults { bridge.faultsChanged(route.httpFaults) }
         let policy = route.plan.faults.isEmpty
             ? ConnectionPolicy()
             : PolicyCompiler.compile(
                 faults: route.plan.faults, seed: plan.seed, serial: connection.serial, link: connection.link)
         guard policy != connection.policy else { return }
         let previousRefuse = connection.policy.refuse
-        adopt(loop, connection, policy: policy, http: route.spec.protocolKind == .http)
+        adopt(loop, connection, policy: policy, http: route.spec.protocolKind.isHTTP)
         if let refuse = policy.refuse, refuse.value == .reset, previousRefuse?.faultID != refuse.faultID {
             connection.logFault = connection.logFault ?? refuse.faultID
             close(loop, connection, reset: true)

@@ -109,6 +109,8 @@ final class Worker: EventLoopDelegate {
     var injectionCounters: [InjectionKey: Counter] = [:]
     /// TLS handshake failure shards by route, side and reason.
     var tlsFailureCounters: [TLSFailureKey: Counter] = [:]
+    /// HTTP/2 protocol error shards by route, side and reason.
+    var h2ErrorCounters: [H2ErrorKey: Counter] = [:]
     /// Where ciphertext read from a socket lands before it goes into its session (one per
     /// worker, made by the first TLS connection; it lives as long as the worker's thread).
     lazy var tlsScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
@@ -203,7 +205,7 @@ final class Worker: EventLoopDelegate {
             // A connect that finished and is in its TLS handshake has that deadline instead.
             guard !isHandshaking(connection, .upstream) else { return }
             if connection.isHTTP {
-                guard connection.http?.machine.upstream == .connecting else { return }
+                guard connection.httpUpstreamConnecting else { return }
             } else {
                 guard connection.state == .connecting else { return }
             }
@@ -384,6 +386,7 @@ final class Worker: EventLoopDelegate {
             case .deferrable where connection.replanCanWait:
                 // The HTTP codec reads its faults per request: handing them over costs nothing.
                 connection.http?.machine.faults = route.httpFaults
+                if let bridge = connection.h2, bridge.faults != route.httpFaults { bridge.faultsChanged(route.httpFaults) }
                 connection.planStale = true
             case .deferrable, .everyConnection:
                 connection.planStale = false
@@ -644,7 +647,8 @@ final class Worker: EventLoopDelegate {
     }
 
     private func connectionEstablished(_ loop: EventLoop<Worker>, _ connection: Connection) {
-        if let routeTLS = routes[connection.routeName]?.tls, let context = routeTLS.client {
+        if let routeTLS = routes[connection.routeName]?.tls,
+           let context = connection.h2 == nil ? routeTLS.client : routeTLS.clientH2 ?? routeTLS.client {
             startTLS(loop, connection, side: .upstream, context: context, serverName: routeTLS.upstreamName)
             return
         }
@@ -656,6 +660,11 @@ final class Worker: EventLoopDelegate {
         if let session = connection.http {
             session.machine.upstream = .connected
             httpRelay(loop, connection)
+            return
+        }
+        if let bridge = connection.h2 {
+            bridge.upstreamPhase = .connected
+            h2Relay(loop, connection, bridge)
             return
         }
         connection.state = .open

@@ -15,6 +15,8 @@ struct OutputQueue {
     private var head = 0
     /// Buffer bytes covered by queued relay/discard ops.
     private(set) var covered = 0
+    /// Bytes of queued inject ops not yet written.
+    private(set) var pendingInjectedBytes = 0
 
     var isEmpty: Bool { head == ops.count }
     var first: Op? { isEmpty ? nil : ops[head] }
@@ -41,6 +43,7 @@ struct OutputQueue {
 
     mutating func inject(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
+        pendingInjectedBytes += bytes.count
         ops.append(.inject(bytes, offset: 0))
     }
 
@@ -57,6 +60,7 @@ struct OutputQueue {
     /// `count` more bytes of the front inject op were written.
     mutating func injected(_ count: Int) {
         guard case .inject(let bytes, let offset) = ops[head] else { preconditionFailure("not an inject op") }
+        pendingInjectedBytes -= count
         replaceFront(offset + count == bytes.count ? nil : .inject(bytes, offset: offset + count))
     }
 

@@ -1,5 +1,6 @@
 import FaultlineCore
 import FaultlineHTTP1
+import FaultlineHTTP2
 import FaultlineLoop
 import FaultlineMetrics
 import FaultlineSystem
@@ -19,18 +20,24 @@ extension Worker {
 
     /// The connection's codec session, made once the client has sent something (or hung up).
     private func makeSession(_ c: Connection) -> HTTPSessionBox? {
-        guard c.clientReadable || c.clientHangup, let route = routes[c.routeName] else { return nil }
+        guard let route = routes[c.routeName] else { return nil }
         let session = HTTPSessionBox(HTTP1SessionStateMachine(
             routeName: route.spec.name, serial: c.serial, faults: route.httpFaults, logging: c.log.isEnabled))
         c.http = session
         return session
     }
 
-    /// Dials the upstream for the first forwarded request, honouring `connect_delay` and a
-    /// partition that holds connects.
+    /// Dials the upstream for the first forwarded request.
     private func dialHTTP(_ loop: EventLoop<Worker>, _ connection: Connection, _ session: HTTPSessionBox) {
-        guard session.machine.upstream == .none, connection.upstream == nil, let route = routes[connection.routeName] else { return }
+        guard session.machine.upstream == .none, connection.upstream == nil else { return }
         session.machine.upstream = .connecting
+        dialUpstream(loop, connection)
+    }
+
+    /// Starts the upstream connect of an http connection, honouring `connect_delay` and a
+    /// partition that holds connects.
+    func dialUpstream(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        guard connection.upstream == nil, let route = routes[connection.routeName] else { return }
         if let delay = connection.policy.connectDelay {
             connection.connectDelayPending = true
             loop.schedule(at: loop.now &+ delay.value.nanosecondsClamped, tag: tag(.connectionFaultTimer, connection))
@@ -45,7 +52,7 @@ extension Worker {
 
     /// Epoll readiness on an http connection.
     func httpReady(_ loop: EventLoop<Worker>, _ connection: Connection, side: Connection.Side) {
-        if side == .upstream, connection.http?.machine.upstream == .connecting, connection.upstream != nil {
+        if side == .upstream, connection.httpUpstreamConnecting, connection.upstream != nil {
             finishConnect(loop, connection)
             return
         }
@@ -54,6 +61,7 @@ extension Worker {
 
     /// The upstream connect of an http connection failed: the waiting request gets a 502.
     func httpConnectFailed(_ loop: EventLoop<Worker>, _ connection: Connection, reason: ConnectFailure) {
+        if let bridge = connection.h2 { return h2ConnectFailed(loop, connection, bridge, reason: reason) }
         closeUpstream(loop, connection)
         connection.upstreamWritable = false
         connection.upstreamReadable = false
@@ -65,6 +73,12 @@ extension Worker {
 
     /// The session's timer: a delayed head, spaced copies, or the end of a lingering close.
     func httpTimerFired(_ loop: EventLoop<Worker>, _ connection: Connection) {
+        if let bridge = connection.h2 {
+            bridge.armedTimer = 0
+            bridge.timerFired(now: loop.now)
+            h2Relay(loop, connection, bridge)
+            return
+        }
         guard let session = connection.http else { return }
         if session.machine.lingerUntil != 0 {
             if loop.now >= session.machine.lingerUntil { close(loop, connection, reset: false) }
@@ -78,6 +92,24 @@ extension Worker {
     /// write what each side takes, until nothing moves or the budget is spent.
     func httpRelay(_ loop: EventLoop<Worker>, _ c: Connection) {
         guard c.state == .open else { return }
+        if let bridge = c.h2 { return h2Relay(loop, c, bridge) }
+        if c.http == nil {
+            // The first bytes (or ALPN) choose the codec; read them into the buffer first.
+            guard c.clientReadable || c.clientHangup || c.up.buffer.count > 0, let route = routes[c.routeName] else { return }
+            var budget = wakeBudget
+            if c.up.buffer.count < H2Preface.bytes.count, readSource(loop, c, &c.up, from: .client, budget: &budget) == .failed {
+                return close(loop, c, reset: true)
+            }
+            switch httpFlavour(c) {
+            case .h2:
+                if let bridge = makeH2(loop, c, route: route) { h2Relay(loop, c, bridge) }
+                return
+            case .undecided:
+                return
+            case .http1:
+                break
+            }
+        }
         guard let session = c.http ?? makeSession(c) else { return }
         guard !session.machine.inRelay else { return }
         if session.machine.lingerUntil != 0 {
@@ -155,16 +187,7 @@ extension Worker {
     private func applyEffects(_ loop: EventLoop<Worker>, _ c: Connection, _ session: HTTPSessionBox) -> Bool {
         guard !session.machine.effects.isEmpty else { return true }
         let effects = session.machine.takeEffects()
-        for injection in effects.injections {
-            injectionCounter(route: c.routeName, fault: injection.faultID, type: injection.type).increment()
-        }
-        if let events {
-            for event in effects.journal { events.record(event) }
-        }
-        for done in effects.completed {
-            c.counters.http.record(code: done.code, nanoseconds: done.nanoseconds)
-            if c.log.isEnabled { logRequest(c, done) }
-        }
+        recordHTTPEffects(c, effects)
         if effects.dial { dialHTTP(loop, c, session) }
         switch effects.close {
         case .reset?:
@@ -176,6 +199,20 @@ extension Worker {
             break
         }
         return true
+    }
+
+    /// Counts, journals and logs what a codec (HTTP/1.1 or HTTP/2) reported.
+    func recordHTTPEffects(_ c: Connection, _ effects: HTTP1SessionStateMachine.Effects) {
+        for injection in effects.injections {
+            injectionCounter(route: c.routeName, fault: injection.faultID, type: injection.type).increment()
+        }
+        if let events {
+            for event in effects.journal { events.record(event) }
+        }
+        for done in effects.completed {
+            c.counters.http.record(code: done.code, nanoseconds: done.nanoseconds)
+            if c.log.isEnabled { logRequest(c, done) }
+        }
     }
 
     /// End-of-connection rules after a round of writes. Returns false when it closed.
@@ -301,7 +338,7 @@ extension Worker {
         }
     }
 
-    private func carryOut(
+    func carryOut(
         _ loop: EventLoop<Worker>, _ c: Connection, _ queue: inout OutputQueue, _ stream: inout HalfStream,
         to destination: Connection.Side, connected: Bool, budget: inout Int
     ) -> IOOutcome {

@@ -9,14 +9,18 @@ final class RouteTLS: Sendable {
     let server: TLSContext?
     /// Originates TLS to the upstream (`routes[].upstream_tls`).
     let client: TLSContext?
+    /// On http routes, for connections whose client speaks HTTP/2: the same settings offering
+    /// ALPN `h2` (the upstream speaks the client's protocol; `client` offers `http/1.1`).
+    let clientH2: TLSContext?
     /// Sent as SNI and checked against the upstream's certificate: `upstream_tls.sni`, else the
     /// upstream's host as written (a name is sent and checked; an IP address is checked, never
     /// sent as SNI).
     let upstreamName: String?
 
-    init(server: TLSContext?, client: TLSContext?, upstreamName: String?) {
+    init(server: TLSContext?, client: TLSContext?, clientH2: TLSContext? = nil, upstreamName: String?) {
         self.server = server
         self.client = client
+        self.clientH2 = clientH2
         self.upstreamName = upstreamName
     }
 }
@@ -29,6 +33,7 @@ struct TLSContextCache {
         var settings: TLSSettings?
         var upstream: UpstreamTLSSettings?
         var upstreamAddress: UpstreamAddress
+        var protocolKind: RouteProtocol
         var versions: [FileVersion]
         var tls: RouteTLS
     }
@@ -45,13 +50,14 @@ struct TLSContextCache {
             guard spec.enabled, spec.tls != nil || spec.upstreamTLS != nil else { continue }
             let versions = try Self.versions(of: spec, index: index)
             if let entry = entries[spec.name], entry.settings == spec.tls, entry.upstream == spec.upstreamTLS,
-               entry.upstreamAddress == spec.upstream, entry.versions == versions {
+               entry.upstreamAddress == spec.upstream, entry.protocolKind == spec.protocolKind, entry.versions == versions {
                 next[spec.name] = entry
                 continue
             }
             let tls = try Self.build(spec, index: index)
             next[spec.name] = Entry(
-                settings: spec.tls, upstream: spec.upstreamTLS, upstreamAddress: spec.upstream, versions: versions, tls: tls)
+                settings: spec.tls, upstream: spec.upstreamTLS, upstreamAddress: spec.upstream, protocolKind: spec.protocolKind,
+                versions: versions, tls: tls)
         }
         entries = next
         return next.mapValues(\.tls)
@@ -82,6 +88,7 @@ struct TLSContextCache {
     private static func build(_ spec: RouteSpec, index: Int) throws(ProxyError) -> RouteTLS {
         var server: TLSContext?
         var client: TLSContext?
+        var clientH2: TLSContext?
         if let tls = spec.tls {
             do throws(TLSError) {
                 server = try TLSContext.server(certificatePath: tls.certificate, keyPath: tls.key, alpn: tls.alpn)
@@ -95,12 +102,15 @@ struct TLSContextCache {
         if let upstream = spec.upstreamTLS {
             do throws(TLSError) {
                 client = try TLSContext.client(caPath: upstream.ca, verify: upstream.verify, alpn: upstream.alpn)
+                if spec.protocolKind.isHTTP {
+                    clientH2 = try TLSContext.client(caPath: upstream.ca, verify: upstream.verify, alpn: [ALPNProtocol.http2])
+                }
             } catch {
                 throw setting(index, upstream.ca == nil ? "upstream_tls" : "upstream_tls.ca", error.message)
             }
             upstreamName = upstream.serverName ?? spec.upstream.hostText
         }
-        return RouteTLS(server: server, client: client, upstreamName: upstreamName)
+        return RouteTLS(server: server, client: client, clientH2: clientH2, upstreamName: upstreamName)
     }
 
     private static func setting(_ index: Int, _ key: String, _ message: String) -> ProxyError {

@@ -61,7 +61,7 @@ extension Worker {
                     // The handshake is done; the peer left before taking what followed it (the
                     // session tickets): a connection that ended, not a failed handshake.
                     // (openssl s_time resets every connection right after its Finished.)
-                    if routes[c.routeName]?.spec.protocolKind == .http { c.skipsAttemptLog = true }
+                    if routes[c.routeName]?.spec.protocolKind.isHTTP == true { c.skipsAttemptLog = true }
                     close(loop, c, reset: true)
                     return
                 }
@@ -131,7 +131,7 @@ extension Worker {
             return
         }
         if c.logOutcome == nil { c.logOutcome = .refused }
-        if routes[c.routeName]?.spec.protocolKind == .http { c.skipsAttemptLog = true }
+        if routes[c.routeName]?.spec.protocolKind.isHTTP == true { c.skipsAttemptLog = true }
         close(loop, c, reset: false)
     }
 

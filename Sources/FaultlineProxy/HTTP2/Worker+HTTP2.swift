@@ -1,0 +1,239 @@
+import FaultlineCore
+import FaultlineHTTP2
+import FaultlineLoop
+import FaultlineMetrics
+import FaultlineSystem
+
+/// HTTP/2 on an `http` route: the client's preface (or ALPN `h2`) turns the connection's codec
+/// into an `H2Bridge`; bytes move socket → half-stream buffer (byte faults on the read side) →
+/// nghttp2 (byte faults' write allowance decides how much enters) → events → the other session →
+/// output queue → socket.
+extension Worker {
+    /// Frames made ready for a side while at most this much of its output waits for the socket.
+    static var h2OutputWatermark: Int { 256 * 1024 }
+
+    /// What the client's first bytes (or its ALPN) say the connection speaks.
+    enum HTTPFlavour {
+        case http1
+        case h2
+        case undecided
+    }
+
+    func httpFlavour(_ c: Connection) -> HTTPFlavour {
+        // Nothing is made for a connection that has sent nothing yet.
+        guard c.up.buffer.count > 0 else { return c.up.sourceEnded ? .http1 : .undecided }
+        if let alpn = c.tls?.client?.session.negotiatedALPN { return alpn == "h2" ? .h2 : .http1 }
+        let probe = c.up.buffer.copyBytes(from: 0, count: min(c.up.buffer.count, H2Preface.bytes.count))
+        switch H2Preface.match(probe) {
+        case .yes: return .h2
+        case .no: return .http1
+        case .maybe: return c.up.sourceEnded ? .http1 : .undecided
+        }
+    }
+
+    /// Makes the connection's HTTP/2 engine; nil when nghttp2 could not (the connection closes).
+    func makeH2(_ loop: EventLoop<Worker>, _ c: Connection, route: Route) -> H2Bridge? {
+        do {
+            let bridge = try H2Bridge(routeName: route.spec.name, serial: c.serial, faults: route.httpFaults, logging: c.log.isEnabled)
+            c.h2 = bridge
+            return bridge
+        } catch {
+            log.warning("http2.session_failed", ["route": c.routeName, "error": error.description])
+            close(loop, c, reset: true)
+            return nil
+        }
+    }
+
+    /// Moves an HTTP/2 connection's bytes until nothing moves or the budget is spent.
+    func h2Relay(_ loop: EventLoop<Worker>, _ c: Connection, _ bridge: H2Bridge) {
+        guard c.state == .open else { return }
+        if let tls = c.tls, !flushPendingTLS(c, tls) { return h2Close(loop, c, bridge, reset: true) }
+        if let deadline = bridge.closeDeadline, loop.now >= deadline { return h2Close(loop, c, bridge, reset: true) }
+        var budget = wakeBudget
+        while budget > 0 {
+            var progressed = false
+            switch readSource(loop, c, &c.up, from: .client, budget: &budget) {
+            case .failed: return h2Close(loop, c, bridge, reset: true, clientGone: true)
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            if bridge.upstreamPhase == .connected {
+                switch readSource(loop, c, &c.down, from: .upstream, budget: &budget) {
+                case .failed:
+                    h2UpstreamEnded(loop, c, bridge)
+                    progressed = true
+                case .progressed: progressed = true
+                case .idle: break
+                }
+            }
+            switch feed(loop, c, &c.up, bridge) {
+            case .failed: progressed = true  // the bridge answers with GOAWAY and closes
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            if bridge.upstreamPhase == .connected {
+                switch feed(loop, c, &c.down, bridge) {
+                case .failed:
+                    h2UpstreamEnded(loop, c, bridge)
+                    progressed = true
+                case .progressed: progressed = true
+                case .idle: break
+                }
+                if c.down.sourceEnded && c.down.buffer.isEmpty {
+                    h2UpstreamEnded(loop, c, bridge)
+                    progressed = true
+                }
+            }
+            let seed = plan.seed
+            let ledger = attemptLedger
+            let faults = bridge.faults
+            if bridge.advance(now: loop.now, decide: { facts, index in
+                var counting = LedgerCounting(ledger: ledger)
+                return HTTPFaultDecider.decide(
+                    faults: faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
+                    attempts: &counting, http2: true)
+            }) { progressed = true }
+            guard h2ApplyEffects(loop, c, bridge) else { return }
+            if h2Flush(loop, bridge) { progressed = true }
+            guard h2ApplyEffects(loop, c, bridge) else { return }
+
+            switch carryOut(loop, c, &bridge.toUpstream, &c.up, to: .upstream, connected: bridge.upstreamPhase == .connected, budget: &budget) {
+            case .failed:
+                h2UpstreamEnded(loop, c, bridge)
+                progressed = true
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            switch carryOut(loop, c, &bridge.toClient, &c.down, to: .client, connected: true, budget: &budget) {
+            case .failed: return h2Close(loop, c, bridge, reset: true, clientGone: true)
+            case .progressed: progressed = true
+            case .idle: break
+            }
+            if c.up.sourceEnded && c.up.buffer.isEmpty {
+                // The client is gone: so is every stream it had open.
+                return h2Close(loop, c, bridge, reset: false, clientGone: true)
+            }
+            if bridge.closeWhenFlushed && bridge.toClient.isEmpty && !bridge.server.wantsWrite
+                && !(c.tls?.client.map { $0.session.pendingOutputCount > 0 } ?? false) {
+                return h2Close(loop, c, bridge, reset: false)
+            }
+            if !progressed { break }
+        }
+        guard enforceFaults(loop, c, .upstream), enforceFaults(loop, c, .downstream) else { return }
+        if let due = bridge.timerAt, due != bridge.armedTimer {
+            bridge.armedTimer = due
+            loop.schedule(at: due, tag: tag(.httpTimer, c))
+        }
+        if budget <= 0 && !c.onReadyList {
+            c.onReadyList = true
+            readyList.append(c)
+        }
+    }
+
+    /// Hands what the byte faults let through of a half-stream's buffer to its session.
+    private func feed(_ loop: EventLoop<Worker>, _ c: Connection, _ stream: inout HalfStream, _ bridge: H2Bridge) -> IOOutcome {
+        let held = stream.buffer.count
+        guard held > 0 else { return .idle }
+        var allowance = held
+        if let faults = stream.faults {
+            allowance = min(allowance, faults.state.writeAllowance(
+                held: held, written: stream.bytesOut, kept: stream.bytesIn, now: loop.now))
+        }
+        guard allowance > 0 else { return .idle }
+        let fromClient = stream.flow == .upstream
+        let accepted = stream.buffer.withBytes(from: 0) { span in
+            span.withUnsafeBufferPointer { buffer in
+                let bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<allowance])
+                return fromClient ? bridge.receiveFromClient(bytes, now: loop.now) : bridge.receiveFromUpstream(bytes, now: loop.now)
+            }
+        }
+        stream.buffer.discard(allowance)
+        stream.bytesOut &+= UInt64(allowance)
+        stream.faults?.state.didWrite(allowance, written: stream.bytesOut, now: loop.now)
+        if stream.buffer.isEmpty { stream.buffer.releaseIfEmpty(to: pool) }
+        return accepted ? .progressed : .failed
+    }
+
+    /// Takes the frames both sessions have ready into the output queues, below the watermark.
+    private func h2Flush(_ loop: EventLoop<Worker>, _ bridge: H2Bridge) -> Bool {
+        let watermark = Worker.h2OutputWatermark
+        var toClient: [UInt8] = []
+        var toUpstream: [UInt8] = []
+        let clientRoom = watermark - bridge.toClient.pendingInjectedBytes
+        let upstreamRoom = watermark - bridge.toUpstream.pendingInjectedBytes
+        guard clientRoom > 0 || upstreamRoom > 0 else { return false }
+        _ = bridge.flush(
+            toClient: &toClient, clientLimit: max(0, clientRoom),
+            toUpstream: &toUpstream, upstreamLimit: max(0, upstreamRoom), now: loop.now)
+        bridge.toClient.inject(toClient)
+        bridge.toUpstream.inject(toUpstream)
+        return !toClient.isEmpty || !toUpstream.isEmpty
+    }
+
+    /// Carries out what the bridge asked for. Returns false when the connection was closed.
+    private func h2ApplyEffects(_ loop: EventLoop<Worker>, _ c: Connection, _ bridge: H2Bridge) -> Bool {
+        for failure in bridge.takeProtocolErrors() {
+            h2ProtocolErrorCounter(route: c.routeName, side: failure.side, reason: failure.reason).increment()
+        }
+        guard !bridge.effects.isEmpty else { return true }
+        let effects = bridge.takeEffects()
+        recordHTTPEffects(c, effects)
+        if effects.dial {
+            bridge.upstreamPhase = .connecting
+            dialUpstream(loop, c)
+        }
+        if effects.close == .reset {
+            h2Close(loop, c, bridge, reset: true)
+            return false
+        }
+        return c.state == .open
+    }
+
+    /// The upstream connection closed or failed: its streams end (502 or reset), the client is
+    /// sent GOAWAY, and the connection ends once the streams it still has are done.
+    private func h2UpstreamEnded(_ loop: EventLoop<Worker>, _ c: Connection, _ bridge: H2Bridge) {
+        guard c.upstream != nil else { return }
+        bridge.upstreamGone(now: loop.now, reason: "upstream closed the connection")
+        bridge.goAwayToClient()
+        closeUpstream(loop, c)
+        c.upstreamReadable = false
+        c.upstreamWritable = false
+        c.down.buffer.release(to: pool)
+    }
+
+    /// The upstream connect of an HTTP/2 connection failed: waiting streams get 502; the next
+    /// request dials again.
+    func h2ConnectFailed(_ loop: EventLoop<Worker>, _ c: Connection, _ bridge: H2Bridge, reason: ConnectFailure) {
+        closeUpstream(loop, c)
+        c.upstreamWritable = false
+        c.upstreamReadable = false
+        bridge.upstreamGone(now: loop.now, reason: "upstream connect failed: \(reason.rawValue)")
+        bridge.toUpstream = OutputQueue()
+        h2Relay(loop, c, bridge)
+    }
+
+    /// Ends the connection, counting the streams still open.
+    func h2Close(_ loop: EventLoop<Worker>, _ c: Connection, _ bridge: H2Bridge, reset: Bool, clientGone: Bool = false) {
+        bridge.connectionClosed(now: loop.now, clientGone: clientGone)
+        recordHTTPEffects(c, bridge.takeEffects())
+        if !reset, let client = c.tls?.client, !client.shutdownDone {
+            _ = shutdownWrite(c, .client)
+        }
+        close(loop, c, reset: reset)
+    }
+
+    func h2ProtocolErrorCounter(route: String, side: String, reason: String) -> Counter {
+        let key = H2ErrorKey(route: route, side: side, reason: reason)
+        if let counter = h2ErrorCounters[key] { return counter }
+        let counter = metrics.http2ProtocolErrors.shard(labels: [route, side, reason], worker: index)
+        h2ErrorCounters[key] = counter
+        return counter
+    }
+}
+
+/// Key of an HTTP/2 protocol error counter shard.
+struct H2ErrorKey: Hashable {
+    var route: String
+    var side: String
+    var reason: String
+}
