@@ -119,6 +119,11 @@ enum H2Callbacks {
             }
             return 0
         }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, context in
+            guard let frame, Int(frame.pointee.hd.type) == Int(NGHTTP2_GOAWAY.rawValue) else { return 0 }
+            H2SessionState.from(context).events.append(.goawaySent(errorCode: frame.pointee.goaway.error_code))
+            return 0
+        }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, stream, data, length, context in
             guard let data, length > 0 else { return 0 }
             H2SessionState.from(context).events.append(

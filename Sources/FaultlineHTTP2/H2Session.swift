@@ -106,6 +106,9 @@ public final class H2Session {
         return events
     }
 
+    /// Events are queued for `takeEvents()`.
+    public var hasEvents: Bool { !state.events.isEmpty }
+
     /// nghttp2 has frames to send.
     public var wantsWrite: Bool { nghttp2_session_want_write(session) != 0 }
     /// Neither side can use the connection any more (GOAWAY both ways, no open stream).

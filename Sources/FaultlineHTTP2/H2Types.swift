@@ -52,6 +52,9 @@ public enum H2Event: Sendable, Hashable {
     case closed(stream: Int32, errorCode: UInt32)
     /// The peer sent GOAWAY.
     case goaway(lastStreamID: Int32, errorCode: UInt32)
+    /// This session sent GOAWAY: one submitted, or nghttp2's own when the peer broke the
+    /// protocol (a non-zero code the caller did not submit).
+    case goawaySent(errorCode: UInt32)
     /// `bytes` of the body submitted on `stream` went into DATA frames (the moment to give the
     /// sender on the other side its flow-control credit).
     case sent(stream: Int32, bytes: Int)

@@ -170,16 +170,27 @@ final class HTTP2RouteTests: HTTPRouteTestCase {
         XCTAssertEqual(SHA256.hex(body), SHA256.hex(NginxServer.largeFile(size: size)))
     }
 
-    /// A bad preface and a SETTINGS flood each end their own connection (GOAWAY, then close),
-    /// counted and journaled; a connection beside them relays on.
+    /// A bad frame after a good preface, a SETTINGS flood and a truncated preface each end their
+    /// own connection (GOAWAY, then close; the truncated one is no HTTP/2 and gets HTTP/1.1's
+    /// 400), counted and journaled; a connection beside them relays on.
     func testMalformedHTTP2EndsOnlyTheOffendingConnection() throws {
         let nginx = try NginxServer(.h2c)
         let daemon = try startHTTPDaemon(upstream: nginx.endpoint)
         let route = try daemon.route()
+        let beside = try TestSocket.connect(to: route)
+        try beside.send(H2Frames.preface + H2Frames.emptySettings)
 
+        // DATA on stream 0 is a connection error (RFC 9113 §6.1): GOAWAY PROTOCOL_ERROR.
         let bad = try TestSocket.connect(to: route)
-        try bad.send(Array("PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n".utf8) + [UInt8](repeating: 0, count: 64))
-        _ = try? bad.readAll(timeout: .seconds(5))
+        try bad.send(H2Frames.preface + H2Frames.emptySettings + [0, 0, 1, 0, 0, 0, 0, 0, 0, 0x41])
+        let answer = try bad.readAll(timeout: .seconds(5), "the connection with a bad frame")
+        XCTAssertTrue(H2Frames.containsGoaway(answer, errorCode: 1), "no GOAWAY PROTOCOL_ERROR in \(answer)")
+
+        let truncated = try TestSocket.connect(to: route)
+        try truncated.send(Array("PRI * HTTP/2.0\r\n".utf8))
+        try truncated.shutdownWrite()
+        let refused = String(decoding: try truncated.readAll(timeout: .seconds(5), "the truncated preface"), as: UTF8.self)
+        XCTAssertTrue(refused.hasPrefix("HTTP/1.1 400") || refused.hasPrefix("HTTP/1.1 505"), refused)
 
         // The preface, then 30,000 empty SETTINGS frames whose ACKs are never read.
         let flood = try TestSocket.connect(to: route)
@@ -191,14 +202,46 @@ final class HTTP2RouteTests: HTTPRouteTestCase {
         let result = try h2probe(route, ["GET:/a", "GET:/b"])
         XCTAssertEqual(result.streams.map(\.status), [200, 200])
         let metric = "faultline_http2_protocol_errors_total"
-        XCTAssertEqual(try daemon.metric(metric, ["route": "web", "side": "client", "reason": "bad_preface"], settlesAt: 1), 1)
+        XCTAssertEqual(try daemon.metric(metric, ["route": "web", "side": "client", "reason": "protocol_error"], settlesAt: 1), 1)
         XCTAssertEqual(try daemon.metric(metric, ["route": "web", "side": "client", "reason": "flood"], settlesAt: 1), 1)
         let rejected = try daemon.journal("http.rejected", atLeast: 2)
         XCTAssertEqual(rejected.filter { $0["protocol"] as? String == "h2" }.count, 2, "\(rejected)")
+        // The connection opened before them is still served.
+        try beside.send(H2Frames.settingsAck)
+        guard case .data = beside.read(timeout: .seconds(2)) else { return XCTFail("the earlier connection was closed") }
+    }
+}
+
+extension TestSocket {
+    /// `readAll`, its failure naming `what`.
+    fileprivate func readAll(timeout: Duration, _ what: String) throws -> [UInt8] {
+        do {
+            return try readAll(timeout: timeout)
+        } catch {
+            throw DaemonError("\(what): \(error)")
+        }
     }
 }
 
 /// Raw HTTP/2 bytes for the malformed-input tests.
 enum H2Frames {
     static let preface = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+    static let emptySettings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]
+    static let settingsAck: [UInt8] = [0, 0, 0, 4, 1, 0, 0, 0, 0]
+
+    /// Whether `bytes` (frames from a server, after no preface) hold a GOAWAY with `errorCode`.
+    static func containsGoaway(_ bytes: [UInt8], errorCode: UInt32) -> Bool {
+        var offset = 0
+        while offset + 9 <= bytes.count {
+            let length = Int(bytes[offset]) << 16 | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2])
+            let type = bytes[offset + 3]
+            let payload = offset + 9
+            if type == 7, payload + 8 <= bytes.count {
+                let code = bytes[payload + 4..<payload + 8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+                if code == errorCode { return true }
+            }
+            offset = payload + length
+        }
+        return false
+    }
 }

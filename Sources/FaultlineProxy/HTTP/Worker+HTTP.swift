@@ -97,8 +97,15 @@ extension Worker {
             // The first bytes (or ALPN) choose the codec; read them into the buffer first.
             guard c.clientReadable || c.clientHangup || c.up.buffer.count > 0, let route = routes[c.routeName] else { return }
             var budget = wakeBudget
-            if c.up.buffer.count < H2Preface.bytes.count, readSource(loop, c, &c.up, from: .client, budget: &budget) == .failed {
-                return close(loop, c, reset: true)
+            // Until the preface is told apart, reading goes on while the socket has more (the
+            // end of stream may sit behind the first bytes, with no edge to come for it).
+            while c.up.buffer.count < H2Preface.bytes.count && httpFlavour(c) == .undecided {
+                switch readSource(loop, c, &c.up, from: .client, budget: &budget) {
+                case .failed: return close(loop, c, reset: true)
+                case .progressed: continue
+                case .idle: break
+                }
+                break
             }
             switch httpFlavour(c) {
             case .h2:

@@ -169,6 +169,11 @@ final class H2Bridge {
             } else {
                 upstream?.consume(stream: leg, count: count)
             }
+        case .goawaySent(let code):
+            // nghttp2's own GOAWAY: the client broke the protocol (a bad frame or header block).
+            if code != H2ErrorCode.noError && goawayLastStream == nil && !clientFailed {
+                failed(side: "client", H2Error(code: -505, message: "the client broke HTTP/2 (GOAWAY \(code) sent)"), now: now)
+            }
         case .goaway, .informational:
             break
         }
@@ -654,7 +659,7 @@ extension H2Event {
         case .head(let stream, _, _), .informational(let stream, _), .trailers(let stream, _), .data(let stream, _),
              .end(let stream), .reset(let stream, _), .closed(let stream, _), .sent(let stream, _):
             return stream
-        case .goaway:
+        case .goaway, .goawaySent:
             return nil
         }
     }

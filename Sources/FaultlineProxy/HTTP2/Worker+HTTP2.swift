@@ -113,11 +113,12 @@ extension Worker {
                 // The client is gone: so is every stream it had open.
                 return h2Close(loop, c, bridge, reset: false, clientGone: true)
             }
-            if bridge.closeWhenFlushed && bridge.toClient.isEmpty && !bridge.server.wantsWrite
+            if (bridge.closeWhenFlushed || bridge.server.isDone) && bridge.toClient.isEmpty && !bridge.server.wantsWrite
+                && !bridge.server.hasEvents
                 && !(c.tls?.client.map { $0.session.pendingOutputCount > 0 } ?? false) {
                 return h2Close(loop, c, bridge, reset: false)
             }
-            if !progressed { break }
+            if !progressed && !bridge.server.hasEvents && !(bridge.upstream?.hasEvents ?? false) { break }
         }
         guard enforceFaults(loop, c, .upstream), enforceFaults(loop, c, .downstream) else { return }
         if let due = bridge.timerAt, due != bridge.armedTimer {
