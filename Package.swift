@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "FaultlineExploreTests", dependencies: ["FaultlineExplore", "FaultlineConfig"], swiftSettings: strict),
         .testTarget(
             name: "FaultlineProxyTests",
-            dependencies: ["FaultlineProxy", "FaultlineCore", "FaultlineLoop", "FaultlineSystem", "FaultlineMetrics", "FaultlineTestSupport"],
+            dependencies: ["FaultlineProxy", "FaultlineCore", "FaultlineLoop", "FaultlineSystem", "FaultlineMetrics", "FaultlineHTTP2", "FaultlineTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

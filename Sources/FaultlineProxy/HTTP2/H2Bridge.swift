@@ -206,7 +206,8 @@ final class H2Bridge {
                 // Whatever the client still sends of the request has nowhere to go.
                 exchange.discardsRequest = true
                 exchanges[stream] = exchange
-                if !exchange.answered && exchange.dropThen == nil && !exchange.counted {
+                let held = exchange.responseReleaseAt != nil || !exchange.heldResponse.isEmpty
+                if !exchange.answered && !held && exchange.dropThen == nil && !exchange.counted {
                     // Closed without an answer (the upstream reset it).
                     reset(stream, code: H2ErrorCode.internalError, label: "reset", now: now)
                 }
@@ -350,6 +351,8 @@ final class H2Bridge {
         case .duplicate(let copies, let spacing)?:
             exchange.copiesToSend = copies
             exchange.copySpacing = spacing
+            // The first copy follows the original by `spacing`, the next by as much again.
+            exchange.nextCopyAt = now &+ spacing
             exchange.recording = []
             exchanges[stream] = exchange
             forward(stream, now: now)
@@ -442,25 +445,49 @@ final class H2Bridge {
         sendCopies(stream, now: now)
     }
 
-    /// `duplicate`: the copies due now go upstream as streams of their own.
+    /// A `duplicate` copy waiting for its moment (it outlives the stream it copies).
+    private struct ScheduledCopy {
+        var at: UInt64
+        var fields: [H2Field]
+        var body: [UInt8]
+        var trailers: [H2Field]?
+    }
+    private var scheduledCopies: [ScheduledCopy] = []
+
+    /// `duplicate`: once the request is complete, its copies are scheduled `spacing` apart (the
+    /// first `spacing` after the original); those due go upstream as streams of their own.
     private func sendCopies(_ stream: Int32, now: UInt64) {
         guard var exchange = exchanges[stream], exchange.copiesToSend > 0, exchange.requestEnded,
-              let recording = exchange.recording, let upstream else { return }
-        while exchange.copiesToSend > 0 && exchange.nextCopyAt <= now {
-            let body = recording
-            if let leg = try? upstream.submitRequest(exchange.fields, endStream: body.isEmpty && exchange.requestTrailers == nil) {
-                copyLegs.insert(leg)
-                if !body.isEmpty || exchange.requestTrailers != nil {
-                    upstream.appendBody(stream: leg, body)
-                    upstream.endBody(stream: leg, trailers: exchange.requestTrailers)
-                }
-            }
-            exchange.copiesToSend -= 1
-            exchange.nextCopyAt = now &+ exchange.copySpacing
-            if exchange.copySpacing > 0 { break }
+              let recording = exchange.recording else { return }
+        for copy in 0..<exchange.copiesToSend {
+            scheduledCopies.append(ScheduledCopy(
+                at: exchange.nextCopyAt &+ UInt64(copy) &* exchange.copySpacing, fields: exchange.fields, body: recording,
+                trailers: exchange.requestTrailers))
         }
-        if exchange.copiesToSend > 0 { wake(at: exchange.nextCopyAt) }
+        exchange.copiesToSend = 0
+        exchange.recording = nil
         exchanges[stream] = exchange
+        sendDueCopies(now: now)
+    }
+
+    private func sendDueCopies(now: UInt64) {
+        guard !scheduledCopies.isEmpty else { return }
+        var waiting: [ScheduledCopy] = []
+        for copy in scheduledCopies {
+            guard copy.at <= now, let upstream else {
+                waiting.append(copy)
+                wake(at: copy.at)
+                continue
+            }
+            let endStream = copy.body.isEmpty && copy.trailers == nil
+            guard let leg = try? upstream.submitRequest(copy.fields, endStream: endStream) else { continue }
+            copyLegs.insert(leg)
+            if !endStream {
+                upstream.appendBody(stream: leg, copy.body)
+                upstream.endBody(stream: leg, trailers: copy.trailers)
+            }
+        }
+        scheduledCopies = waiting
     }
 
     // MARK: Answers the proxy makes
@@ -537,6 +564,7 @@ final class H2Bridge {
         }
         byUpstream.removeAll()
         copyLegs.removeAll()
+        scheduledCopies.removeAll()
         upstream = nil
         upstreamPhase = .none
     }
@@ -584,6 +612,7 @@ final class H2Bridge {
     func timerFired(now: UInt64) {
         timerAt = nil
         if let deadline = closeDeadline, deadline > now { wake(at: deadline) }
+        sendDueCopies(now: now)
         for stream in exchanges.keys.sorted() {
             guard var exchange = exchanges[stream] else { continue }
             if let at = exchange.forwardAt {
@@ -606,9 +635,6 @@ final class H2Bridge {
                 } else {
                     wake(at: at)
                 }
-            }
-            if let exchange = exchanges[stream], exchange.copiesToSend > 0 {
-                if exchange.nextCopyAt <= now { sendCopies(stream, now: now) } else { wake(at: exchange.nextCopyAt) }
             }
         }
     }
