@@ -165,8 +165,9 @@ public struct FaultlineClient: Sendable {
     ///   - upstream: `host:port` of the service.
     ///   - from: the calling node's name, for partitions.
     ///   - to: the service's node name, for partitions.
-    ///   - upstreamProtocol: http and grpc routes: what the proxy speaks to the upstream (nil:
-    ///     the protocol the client used).
+    ///   - upstreamProtocol: what the proxy speaks to the upstream (nil: the protocol the client
+    ///     used). This build does not translate: a grpc route takes `.h2`, an http route neither
+    ///     (422 at `upstream_protocol`).
     /// - Throws: `FaultlineClientError` (422 `invalid_route`, 409 `route_exists`,
     ///   `address_in_use`, `apply_failed`).
     @discardableResult

@@ -75,23 +75,32 @@ extension ConfigDecoder {
         return (routes, allNames)
     }
 
-    /// `upstream_protocol`: `http1` or `h2`, on http and grpc routes only; gRPC needs HTTP/2, so a
-    /// grpc route cannot ask for `http1`.
+    /// `upstream_protocol`: `http1` or `h2`, on http and grpc routes only. The upstream speaks the
+    /// client's protocol and translating between HTTP/1.1 and HTTP/2 is not served by this build
+    /// (docs/HTTP2.md), so an http route takes neither value; a grpc route takes `h2` (what its
+    /// HTTP/2 clients get anyway) and not `http1`, which cannot carry gRPC.
     private static func decodeUpstreamProtocol(
         _ value: JSONValue, path: String, protocolKind: RouteProtocol, _ diagnostics: inout Diagnostics
     ) -> UpstreamProtocol? {
         guard let upstreamProtocol = diagnostics.choice(value, path, what: "upstream protocol", UpstreamProtocol.allCases) else {
             return nil
         }
-        guard protocolKind.isHTTP else {
+        switch protocolKind {
+        case .tcp:
             diagnostics.add(path, "not allowed for protocol tcp: acts on http and grpc routes only")
             return nil
-        }
-        if protocolKind == .grpc, upstreamProtocol == .http1 {
-            diagnostics.add(path, "\"http1\" cannot carry gRPC (it needs HTTP/2); use \"h2\" or leave it out")
+        case .http:
+            diagnostics.add(
+                path,
+                "translating between HTTP/1.1 and HTTP/2 is not served by this build yet; leave it out and the upstream speaks the client's protocol")
             return nil
+        case .grpc:
+            if upstreamProtocol == .http1 {
+                diagnostics.add(path, "\"http1\" cannot carry gRPC (it needs HTTP/2); use \"h2\" or leave it out")
+                return nil
+            }
+            return upstreamProtocol
         }
-        return upstreamProtocol
     }
 
     /// Where a listen address was first written.

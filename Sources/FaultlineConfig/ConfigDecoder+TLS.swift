@@ -4,9 +4,9 @@ internal import FaultlineCore
 /// files are read when the proxy builds the route, and a file it cannot use is reported there
 /// with the same path (`routes[0].tls.cert`).
 extension ConfigDecoder {
-    /// `{"cert", "key", "alpn"}`. An http or grpc route serves HTTP/1.1 only (until HTTP/2 lands), so
-    /// `"h2"` there is an error rather than a protocol the client would pick and not get;
-    /// its `alpn` defaults to `["http/1.1"]`. A tcp route passes any protocol through.
+    /// `{"cert", "key", "alpn"}`. An http or grpc route serves HTTP/2 and HTTP/1.1 (docs/HTTP2.md), so
+    /// its `alpn` defaults to `["h2", "http/1.1"]`; a tcp route passes any protocol through and
+    /// offers none unless told.
     static func decodeTLS(
         _ value: JSONValue, path: String, protocolKind: RouteProtocol, _ diagnostics: inout Diagnostics
     ) -> TLSSettings? {
@@ -14,9 +14,9 @@ extension ConfigDecoder {
         let errorsBefore = diagnostics.errors.count
         let certificate = reader.require("cert", &diagnostics).flatMap { diagnostics.nonEmptyString($0, reader.path("cert")) }
         let key = reader.require("key", &diagnostics).flatMap { diagnostics.nonEmptyString($0, reader.path("key")) }
-        var alpn = protocolKind.isHTTP ? [ALPNProtocol.http11] : []
+        var alpn = protocolKind.isHTTP ? [ALPNProtocol.http2, ALPNProtocol.http11] : []
         if let value = reader.take("alpn") {
-            alpn = decodeALPN(value, path: reader.path("alpn"), protocolKind: protocolKind, &diagnostics) ?? alpn
+            alpn = decodeALPN(value, path: reader.path("alpn"), &diagnostics) ?? alpn
         }
         reader.reportUnknownKeys(&diagnostics, message: "unknown key (expected cert, key or alpn)")
         guard diagnostics.errors.count == errorsBefore, let certificate, let key else { return nil }
@@ -24,6 +24,9 @@ extension ConfigDecoder {
     }
 
     /// `{"ca", "sni", "verify", "alpn"}`: every key optional; verification is on by default.
+    /// On an http or grpc route the upstream is offered the client's protocol (the proxy builds an
+    /// `h2` context beside this one), so `alpn` is a tcp route's key only; the decoded list of an
+    /// http route is the HTTP/1.1 context's, `["http/1.1"]`.
     static func decodeUpstreamTLS(
         _ value: JSONValue, path: String, protocolKind: RouteProtocol, _ diagnostics: inout Diagnostics
     ) -> UpstreamTLSSettings? {
@@ -44,7 +47,13 @@ extension ConfigDecoder {
             settings.verify = diagnostics.bool(value, reader.path("verify")) ?? true
         }
         if let value = reader.take("alpn") {
-            settings.alpn = decodeALPN(value, path: reader.path("alpn"), protocolKind: protocolKind, &diagnostics) ?? settings.alpn
+            if protocolKind.isHTTP {
+                diagnostics.add(
+                    reader.path("alpn"),
+                    "on http and grpc routes the upstream is offered the client's protocol (h2 or http/1.1); leave alpn out")
+            } else {
+                settings.alpn = decodeALPN(value, path: reader.path("alpn"), &diagnostics) ?? settings.alpn
+            }
         }
         reader.reportUnknownKeys(&diagnostics, message: "unknown key (expected ca, sni, verify or alpn)")
         return diagnostics.errors.count == errorsBefore ? settings : nil
@@ -52,7 +61,7 @@ extension ConfigDecoder {
 
     /// A list of distinct protocol names from `ALPNProtocol.all`.
     private static func decodeALPN(
-        _ value: JSONValue, path: String, protocolKind: RouteProtocol, _ diagnostics: inout Diagnostics
+        _ value: JSONValue, path: String, _ diagnostics: inout Diagnostics
     ) -> [String]? {
         guard let items = diagnostics.array(value, path) else { return nil }
         var names: [String] = []
@@ -65,10 +74,6 @@ extension ConfigDecoder {
                 ok = false
             } else if names.contains(name) {
                 diagnostics.add(itemPath, "\(quoted(name)) is listed twice")
-                ok = false
-            } else if name == ALPNProtocol.http2 && protocolKind.isHTTP {
-                diagnostics.add(
-                    itemPath, "\"h2\" is not served on \(protocolKind.rawValue) routes by this build yet (it needs HTTP/2); use \"http/1.1\"")
                 ok = false
             } else {
                 names.append(name)

@@ -32,7 +32,9 @@ struct RoutesCommand: ParsableCommand {
         var listen = "127.0.0.1:0"
         @Option(help: ArgumentHelp("The service's address.", valueName: "host:port")) var upstream: String
         @Option(name: .customLong("protocol"), help: "tcp, http or grpc.") var protocolName = "tcp"
-        @Option(help: ArgumentHelp("http and grpc routes: http1 or h2 to the upstream (default: as the client).", valueName: "protocol"))
+        @Option(help: ArgumentHelp(
+            "grpc routes: h2 (what they speak anyway). The upstream speaks the client's protocol; translating (http1 or h2 on an http route) is not served by this build.",
+            valueName: "protocol"))
         var upstreamProtocol: String?
         @Option(help: "The calling node's name, for partitions.") var from: String?
         @Option(help: "The service's node name, for partitions.") var to: String?

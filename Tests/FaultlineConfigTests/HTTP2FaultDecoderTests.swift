@@ -90,10 +90,6 @@ import Testing
     }
 
     @Test func upstreamProtocol() throws {
-        let h2 = try #require(decodedConfig(Self.route(#""protocol": "http", "upstream_protocol": "h2""#)))
-        #expect(h2.routes.first?.upstreamProtocol == .h2)
-        let http1 = try #require(decodedConfig(Self.route(#""protocol": "http", "upstream_protocol": "http1""#)))
-        #expect(http1.routes.first?.upstreamProtocol == .http1)
         let unsaid = try #require(decodedConfig(Self.route(#""protocol": "http""#)))
         #expect(unsaid.routes.first?.upstreamProtocol == nil)
         let null = try #require(decodedConfig(Self.route(#""protocol": "http", "upstream_protocol": null"#)))
@@ -113,9 +109,18 @@ import Testing
             == [#"routes[0].upstream_protocol: "http1" cannot carry gRPC (it needs HTTP/2); use "h2" or leave it out"#])
     }
 
-    @Test func aGRPCRouteGetsTheChecksOfAnHTTPRoute() {
-        #expect(errorLines(Self.route(#""protocol": "grpc", "tls": {"cert": "c.pem", "key": "k.pem", "alpn": ["h2"]}"#))
-            == [#"routes[0].tls.alpn[0]: "h2" is not served on grpc routes by this build yet (it needs HTTP/2); use "http/1.1""#])
+    /// The upstream speaks the client's protocol; translating is not served by this build.
+    @Test(arguments: ["h2", "http1"])
+    func anHTTPRouteRefusesEveryUpstreamProtocol(value: String) {
+        #expect(errorLines(Self.route(#""protocol": "http", "upstream_protocol": "\#(value)""#))
+            == ["routes[0].upstream_protocol: translating between HTTP/1.1 and HTTP/2 is not served by this build yet; leave it out and the upstream speaks the client's protocol"])
+    }
+
+    @Test func aGRPCRouteGetsTheChecksOfAnHTTPRoute() throws {
+        #expect(errorLines(Self.route(#""protocol": "grpc", "upstream_tls": {"alpn": ["h2"]}"#))
+            == ["routes[0].upstream_tls.alpn: on http and grpc routes the upstream is offered the client's protocol (h2 or http/1.1); leave alpn out"])
+        let tls = try #require(decodedConfig(Self.route(#""protocol": "grpc", "tls": {"cert": "c.pem", "key": "k.pem"}"#)))
+        #expect(tls.routes.first?.tls?.alpn == ["h2", "http/1.1"])
         #expect(errorLines(Self.route(#""protocol": "grpc", "colour": "red""#)) == ["routes[0].colour: unknown key"])
     }
 }

@@ -13,7 +13,16 @@ import Testing
         #expect(tcp.routes[0].tls == TLSSettings(certificate: "/c.pem", key: "/k.pem", alpn: []))
         #expect(tcp.routes[0].upstreamTLS == nil)
         let http = try #require(decodedConfig(route(#""tls": {"cert": "/c.pem", "key": "/k.pem"}"#, protocolKind: "http")))
-        #expect(http.routes[0].tls?.alpn == ["http/1.1"])
+        #expect(http.routes[0].tls?.alpn == ["h2", "http/1.1"])
+        let grpc = try #require(decodedConfig(route(#""tls": {"cert": "/c.pem", "key": "/k.pem"}"#, protocolKind: "grpc")))
+        #expect(grpc.routes[0].tls?.alpn == ["h2", "http/1.1"])
+    }
+
+    @Test func httpRoutesMayOfferH2OrNarrowTheList() throws {
+        let h2 = try #require(decodedConfig(route(#""tls": {"cert": "c", "key": "k", "alpn": ["h2"]}"#, protocolKind: "http")))
+        #expect(h2.routes[0].tls?.alpn == ["h2"])
+        let http11 = try #require(decodedConfig(route(#""tls": {"cert": "c", "key": "k", "alpn": ["http/1.1"]}"#, protocolKind: "grpc")))
+        #expect(http11.routes[0].tls?.alpn == ["http/1.1"])
     }
 
     @Test func tcpRoutesMayOfferH2() throws {
@@ -25,10 +34,17 @@ import Testing
         let decoded = try #require(decodedConfig(route(#""upstream_tls": {}"#)))
         #expect(decoded.routes[0].upstreamTLS == UpstreamTLSSettings(ca: nil, serverName: nil, verify: true, alpn: []))
         let full = try #require(decodedConfig(route(
-            #""upstream_tls": {"ca": "/ca.pem", "sni": "api.example.test", "verify": false, "alpn": ["http/1.1"]}"#,
-            protocolKind: "http")))
+            #""upstream_tls": {"ca": "/ca.pem", "sni": "api.example.test", "verify": false, "alpn": ["h2", "http/1.1"]}"#)))
         #expect(full.routes[0].upstreamTLS == UpstreamTLSSettings(
-            ca: "/ca.pem", serverName: "api.example.test", verify: false, alpn: ["http/1.1"]))
+            ca: "/ca.pem", serverName: "api.example.test", verify: false, alpn: ["h2", "http/1.1"]))
+    }
+
+    /// The HTTP/1.1 context's list; the proxy builds an `h2` context beside it for HTTP/2 clients.
+    @Test func httpRoutesOfferTheClientsProtocolUpstream() throws {
+        let http = try #require(decodedConfig(route(#""upstream_tls": {"sni": "api.example.test"}"#, protocolKind: "http")))
+        #expect(http.routes[0].upstreamTLS == UpstreamTLSSettings(serverName: "api.example.test", alpn: ["http/1.1"]))
+        let grpc = try #require(decodedConfig(route(#""upstream_tls": {}"#, protocolKind: "grpc")))
+        #expect(grpc.routes[0].upstreamTLS?.alpn == ["http/1.1"])
     }
 
     @Test func nullMeansAbsent() throws {
@@ -47,8 +63,14 @@ import Testing
             #"routes[0].tls.alpn[0]: unknown ALPN protocol "spdy/3" (expected "h2" or "http/1.1")"#,
             #"routes[0].tls.alpn[2]: "h2" is listed twice"#,
         ]),
-        (#""tls": {"cert": "c", "key": "k", "alpn": ["h2"]}"#, "http", [
-            #"routes[0].tls.alpn[0]: "h2" is not served on http routes by this build yet (it needs HTTP/2); use "http/1.1""#,
+        (#""tls": {"cert": "c", "key": "k", "alpn": ["h2", "h3"]}"#, "http", [
+            #"routes[0].tls.alpn[1]: unknown ALPN protocol "h3" (expected "h2" or "http/1.1")"#,
+        ]),
+        (#""upstream_tls": {"alpn": ["http/1.1"]}"#, "http", [
+            "routes[0].upstream_tls.alpn: on http and grpc routes the upstream is offered the client's protocol (h2 or http/1.1); leave alpn out",
+        ]),
+        (#""upstream_tls": {"ca": "/ca.pem", "alpn": []}"#, "grpc", [
+            "routes[0].upstream_tls.alpn: on http and grpc routes the upstream is offered the client's protocol (h2 or http/1.1); leave alpn out",
         ]),
         (#""upstream_tls": {"sni": "bad name!", "verify": "no", "ca": "", "insecure": true}"#, "tcp", [
             "routes[0].upstream_tls.ca: must not be empty",

@@ -132,6 +132,19 @@ import Testing
         #expect(harness.service.state.route(named: "t") == nil)
     }
 
+    @Test(arguments: ["h2", "http1"])
+    func upstreamProtocolOnAnHTTPRouteIs422AtItsPath(value: String) throws {
+        let harness = try Harness()
+        let response = harness.call(
+            "POST", "/v1/routes",
+            #"{"name": "w", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:1", "protocol": "http", "upstream_protocol": "\#(value)"}"#)
+        #expect(response.status == 422)
+        #expect(Self.errors(response) == [
+            "upstream_protocol: translating between HTTP/1.1 and HTTP/2 is not served by this build yet; leave it out and the upstream speaks the client's protocol",
+        ])
+        #expect(harness.service.state.route(named: "w") == nil)
+    }
+
     @Test func toxiproxyProxiesAreTCPAndTakeNoProtocol() throws {
         let harness = try Harness()
         let response = harness.call("POST", "/proxies", #"{"name": "g", "upstream": "127.0.0.1:50051", "protocol": "grpc"}"#, on: .tcp)

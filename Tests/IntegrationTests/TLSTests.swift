@@ -27,8 +27,8 @@ final class TLSTests: DaemonTestCase {
 
     // MARK: Termination
 
-    /// s_client verifies the chain against the test CA, sends SNI, and is offered h2 even before
-    /// HTTP/2 is served (a tcp route passes any protocol through); without ALPN it gets none.
+    /// s_client verifies the chain against the test CA, sends SNI, and is offered h2 (a tcp route
+    /// passes any protocol through); without ALPN it gets none.
     func testSClientVerifiesAndSeesALPNOnATCPRoute() throws {
         let echo = try EchoServer()
         let daemon = try HTTPDaemon(routeObjects: [tlsRoute("secure", upstream: echo.endpoint, tls: serverTLS)])
@@ -122,8 +122,10 @@ final class TLSTests: DaemonTestCase {
         XCTAssertEqual(Int(total), reasons.count, "counters and journal agree")
     }
 
-    /// curl with --cacert through an https http route: answered by the upstream; an abort fault
-    /// on one path answers HTTPS requests from the proxy, inside the TLS session.
+    /// curl --http1.1 with --cacert through an https http route (whose listener offers h2 and
+    /// http/1.1; the upstream speaks HTTP/1.1 only, and the proxy does not translate): answered by
+    /// the upstream; an abort fault on one path answers HTTPS requests from the proxy, inside the
+    /// TLS session.
     func testCurlAndAnAbortOnAnHTTPSRoute() throws {
         let upstream = try HTTPUpstream()
         let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
@@ -131,7 +133,7 @@ final class TLSTests: DaemonTestCase {
         let port = try daemon.route("web").port
         func curl(_ path: String) throws -> (status: Int32, output: String) {
             try runProcess([
-                "/usr/bin/curl", "-sS", "--cacert", certificates.caPath, "--resolve", "localhost:\(port):127.0.0.1",
+                "/usr/bin/curl", "-sS", "--http1.1", "--cacert", certificates.caPath, "--resolve", "localhost:\(port):127.0.0.1",
                 "-o", "/dev/null", "-w", "%{http_code} %{ssl_verify_result} %{http_version}", "https://localhost:\(port)\(path)",
             ], timeout: .seconds(20))
         }
@@ -150,7 +152,7 @@ final class TLSTests: DaemonTestCase {
         XCTAssertTrue(routes.contains(#""cert":"\#(certificates.certificatePath.replacingOccurrences(of: "/", with: "\\/"))""#) || routes.contains(certificates.certificatePath), routes)
         XCTAssertFalse(routes.contains(certificates.keyPath), routes)
         let table = try FaultctlRun(["--socket", daemon.socketPath, "routes"])
-        XCTAssertTrue(table.stdout.contains("in:\(certificates.certificatePath)[http/1.1]"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("in:\(certificates.certificatePath)[h2,http/1.1]"), table.stdout)
         XCTAssertFalse(table.stdout.contains(certificates.keyPath), table.stdout)
     }
 
