@@ -4,9 +4,10 @@ internal import FaultlineCore
 /// files are read when the proxy builds the route, and a file it cannot use is reported there
 /// with the same path (`routes[0].tls.cert`).
 extension ConfigDecoder {
-    /// `{"cert", "key", "alpn"}`. An http or grpc route serves HTTP/2 and HTTP/1.1 (docs/HTTP2.md), so
-    /// its `alpn` defaults to `["h2", "http/1.1"]`; a tcp route passes any protocol through and
-    /// offers none unless told.
+    /// `{"cert", "key", "alpn"}`. An http route serves HTTP/2 and HTTP/1.1 (docs/HTTP2.md) but does
+    /// not translate, so its `alpn` defaults to `["http/1.1"]` (an HTTP/1.1 upstream stays safe
+    /// behind it; list `"h2"` to offer HTTP/2); a grpc route's defaults to `["h2", "http/1.1"]`
+    /// (gRPC is HTTP/2); a tcp route passes any protocol through and offers none unless told.
     static func decodeTLS(
         _ value: JSONValue, path: String, protocolKind: RouteProtocol, _ diagnostics: inout Diagnostics
     ) -> TLSSettings? {
@@ -14,7 +15,12 @@ extension ConfigDecoder {
         let errorsBefore = diagnostics.errors.count
         let certificate = reader.require("cert", &diagnostics).flatMap { diagnostics.nonEmptyString($0, reader.path("cert")) }
         let key = reader.require("key", &diagnostics).flatMap { diagnostics.nonEmptyString($0, reader.path("key")) }
-        var alpn = protocolKind.isHTTP ? [ALPNProtocol.http2, ALPNProtocol.http11] : []
+        var alpn: [String]
+        switch protocolKind {
+        case .tcp: alpn = []
+        case .http: alpn = [ALPNProtocol.http11]
+        case .grpc: alpn = [ALPNProtocol.http2, ALPNProtocol.http11]
+        }
         if let value = reader.take("alpn") {
             alpn = decodeALPN(value, path: reader.path("alpn"), &diagnostics) ?? alpn
         }

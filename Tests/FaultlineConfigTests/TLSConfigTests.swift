@@ -13,7 +13,7 @@ import Testing
         #expect(tcp.routes[0].tls == TLSSettings(certificate: "/c.pem", key: "/k.pem", alpn: []))
         #expect(tcp.routes[0].upstreamTLS == nil)
         let http = try #require(decodedConfig(route(#""tls": {"cert": "/c.pem", "key": "/k.pem"}"#, protocolKind: "http")))
-        #expect(http.routes[0].tls?.alpn == ["h2", "http/1.1"])
+        #expect(http.routes[0].tls?.alpn == ["http/1.1"])
         let grpc = try #require(decodedConfig(route(#""tls": {"cert": "/c.pem", "key": "/k.pem"}"#, protocolKind: "grpc")))
         #expect(grpc.routes[0].tls?.alpn == ["h2", "http/1.1"])
     }

@@ -46,7 +46,7 @@ final class HTTP2RouteTests: HTTPRouteTestCase {
     func testCurlHTTP2OverTLSToAnH2Upstream() throws {
         let certificates = try TestCertificates()
         let nginx = try NginxServer(.h2TLS(certificates))
-        let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
+        let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)","alpn":["h2","http/1.1"]}"#
         let upstreamTLS = #"{"ca":"\#(certificates.caPath)","sni":"localhost"}"#
         let daemon = try HTTPDaemon(routeObjects: [
             tlsRoute("web", upstream: nginx.endpoint, protocolKind: "http", tls: tls, upstreamTLS: upstreamTLS),

@@ -122,10 +122,10 @@ final class TLSTests: DaemonTestCase {
         XCTAssertEqual(Int(total), reasons.count, "counters and journal agree")
     }
 
-    /// curl --http1.1 with --cacert through an https http route (whose listener offers h2 and
-    /// http/1.1; the upstream speaks HTTP/1.1 only, and the proxy does not translate): answered by
-    /// the upstream; an abort fault on one path answers HTTPS requests from the proxy, inside the
-    /// TLS session.
+    /// curl with --cacert through an https http route (whose listener offers http/1.1 by default:
+    /// the upstream speaks HTTP/1.1 only, and the proxy does not translate): answered by the
+    /// upstream; an abort fault on one path answers HTTPS requests from the proxy, inside the TLS
+    /// session.
     func testCurlAndAnAbortOnAnHTTPSRoute() throws {
         let upstream = try HTTPUpstream()
         let tls = #"{"cert":"\#(certificates.certificatePath)","key":"\#(certificates.keyPath)"}"#
@@ -152,7 +152,7 @@ final class TLSTests: DaemonTestCase {
         XCTAssertTrue(routes.contains(#""cert":"\#(certificates.certificatePath.replacingOccurrences(of: "/", with: "\\/"))""#) || routes.contains(certificates.certificatePath), routes)
         XCTAssertFalse(routes.contains(certificates.keyPath), routes)
         let table = try FaultctlRun(["--socket", daemon.socketPath, "routes"])
-        XCTAssertTrue(table.stdout.contains("in:\(certificates.certificatePath)[h2,http/1.1]"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("in:\(certificates.certificatePath)[http/1.1]"), table.stdout)
         XCTAssertFalse(table.stdout.contains(certificates.keyPath), table.stdout)
     }
 
