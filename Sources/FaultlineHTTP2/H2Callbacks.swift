@@ -94,8 +94,7 @@ enum H2Callbacks {
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, context in
             guard let frame, let name, let value else { return 0 }
             let field = H2Field(
-                name: Array(UnsafeBufferPointer(start: name, count: nameLength)),
-                value: Array(UnsafeBufferPointer(start: value, count: valueLength)))
+                name: UnsafeBufferPointer(start: name, count: nameLength), value: UnsafeBufferPointer(start: value, count: valueLength))
             H2SessionState.from(context).headers[frame.pointee.hd.stream_id, default: []].append(field)
             return 0
         }

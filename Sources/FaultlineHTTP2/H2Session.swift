@@ -198,31 +198,25 @@ public final class H2Session {
         }
     }
 
-    /// Lends `fields` to `body` as nghttp2_nv entries (nghttp2 copies them while submitting).
+    /// Lends `fields` to `body` as nghttp2_nv entries (nghttp2 copies them while submitting);
+    /// both the entries and the bytes live in temporary (stack, when small) storage.
     static func withNV<R>(_ fields: [H2Field], _ body: (UnsafePointer<nghttp2_nv>, Int) -> R) -> R {
-        guard !fields.isEmpty else { return withUnsafePointer(to: nghttp2_nv()) { body($0, 0) } }
-        var storage: [UInt8] = []
-        storage.reserveCapacity(fields.reduce(0) { $0 + $1.name.count + $1.value.count })
-        for field in fields {
-            storage.append(contentsOf: field.name)
-            storage.append(contentsOf: field.value)
-        }
-        storage.append(0)  // never empty, so there is a base address even for empty fields
-        return storage.withUnsafeMutableBufferPointer { bytes in
-            var nva: [nghttp2_nv] = []
-            nva.reserveCapacity(fields.count)
-            var offset = 0
-            let base = bytes.baseAddress!
-            for field in fields {
-                let name = base + offset
-                offset += field.name.count
-                let value = base + offset
-                offset += field.value.count
-                nva.append(nghttp2_nv(
-                    name: name, value: value, namelen: field.name.count, valuelen: field.value.count,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+        let byteCount = fields.reduce(0) { $0 + $1.name.count + $1.value.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(byteCount, 1)) { storage in
+            withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(fields.count, 1)) { nva in
+                var offset = 0
+                for (index, field) in fields.enumerated() {
+                    field.withBytes { bytes, nameCount in
+                        let start = storage.baseAddress! + offset
+                        if bytes.count > 0 { start.initialize(from: bytes.baseAddress!, count: bytes.count) }
+                        nva.baseAddress!.advanced(by: index).initialize(to: nghttp2_nv(
+                            name: start, value: start + nameCount, namelen: nameCount, valuelen: bytes.count - nameCount,
+                            flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)))
+                        offset += bytes.count
+                    }
+                }
+                return body(UnsafePointer(nva.baseAddress!), fields.count)
             }
-            return nva.withUnsafeBufferPointer { body($0.baseAddress!, $0.count) }
         }
     }
 }

@@ -7,29 +7,46 @@ public enum H2Role: Sendable, Hashable {
 }
 
 /// One header field as it travels: bytes, so that a value the proxy passes on is never re-encoded.
+/// Name and value share one array (one allocation a field).
 public struct H2Field: Sendable, Hashable {
-    public var name: [UInt8]
-    public var value: [UInt8]
+    /// The name's bytes, then the value's.
+    private var bytes: [UInt8]
+    private var nameCount: Int
 
-    public init(name: [UInt8], value: [UInt8]) {
-        self.name = name
-        self.value = value
+    public init(name: some Collection<UInt8>, value: some Collection<UInt8>) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(name.count + value.count)
+        bytes.append(contentsOf: name)
+        bytes.append(contentsOf: value)
+        self.bytes = bytes
+        nameCount = name.count
     }
 
     public init(_ name: String, _ value: String) {
-        self.name = Array(name.utf8)
-        self.value = Array(value.utf8)
+        self.init(name: name.utf8, value: value.utf8)
     }
 
+    public var name: ArraySlice<UInt8> { bytes[..<nameCount] }
+    public var value: ArraySlice<UInt8> { bytes[nameCount...] }
     public var nameString: String { String(decoding: name, as: UTF8.self) }
     public var valueString: String { String(decoding: value, as: UTF8.self) }
+
+    /// Lends the name and the value, contiguous.
+    func withBytes<R>(_ body: (UnsafeBufferPointer<UInt8>, Int) -> R) -> R {
+        bytes.withUnsafeBufferPointer { body($0, nameCount) }
+    }
+
+    /// Whether the name is `other` (bytes).
+    func hasName(_ other: [UInt8]) -> Bool {
+        nameCount == other.count && bytes[..<nameCount].elementsEqual(other)
+    }
 }
 
 extension Array where Element == H2Field {
     /// The first value of `name` (lowercase, as HTTP/2 requires), as text.
     public func value(of name: String) -> String? {
         let wanted = [UInt8](name.utf8)
-        return first { $0.name == wanted }?.valueString
+        return first { $0.hasName(wanted) }?.valueString
     }
 }
 

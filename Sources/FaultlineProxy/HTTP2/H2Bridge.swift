@@ -162,10 +162,9 @@ final class H2Bridge {
             if let leg = exchanges.removeValue(forKey: stream)?.upstream { byUpstream[leg] = nil }
         case .sent(let stream, let count):
             // Response bytes reached the client: the upstream may send as many more.
-            guard var exchange = exchanges[stream], let leg = exchange.upstream else { return }
+            guard let exchange = exchanges[stream], let leg = exchange.upstream else { return }
             if exchange.stalledBy != nil {
                 exchange.withheldFromUpstream += count
-                exchanges[stream] = exchange
             } else {
                 upstream?.consume(stream: leg, count: count)
             }
@@ -183,10 +182,9 @@ final class H2Bridge {
         switch event {
         case .sent(let leg, let count):
             // Request body reached the upstream: credit the client.
-            guard let stream = byUpstream[leg], var exchange = exchanges[stream] else { return }
+            guard let stream = byUpstream[leg], let exchange = exchanges[stream] else { return }
             if exchange.stalledBy != nil {
                 exchange.withheldFromClient += count
-                exchanges[stream] = exchange
             } else {
                 server.consume(stream: stream, count: count)
             }
@@ -201,11 +199,10 @@ final class H2Bridge {
             return
         case .closed(let leg, _):
             copyLegs.remove(leg)
-            if let stream = byUpstream.removeValue(forKey: leg), var exchange = exchanges[stream] {
+            if let stream = byUpstream.removeValue(forKey: leg), let exchange = exchanges[stream] {
                 exchange.upstream = nil
                 // Whatever the client still sends of the request has nowhere to go.
                 exchange.discardsRequest = true
-                exchanges[stream] = exchange
                 let held = exchange.responseReleaseAt != nil || !exchange.heldResponse.isEmpty
                 if !exchange.answered && !held && exchange.dropThen == nil && !exchange.counted {
                     // Closed without an answer (the upstream reset it).
@@ -222,7 +219,7 @@ final class H2Bridge {
             if case .data(_, let bytes) = event { upstream?.consume(stream: leg, count: bytes.count) }
             return
         }
-        guard let stream = byUpstream[leg], var exchange = exchanges[stream] else {
+        guard let stream = byUpstream[leg], let exchange = exchanges[stream] else {
             if case .data(_, let bytes) = event { upstream?.consume(stream: leg, count: bytes.count) }
             return
         }
@@ -238,7 +235,6 @@ final class H2Bridge {
             }
             if exchange.responseReleaseAt != nil {
                 exchange.heldResponse.append(event)
-                exchanges[stream] = exchange
                 return
             }
         }
@@ -247,7 +243,7 @@ final class H2Bridge {
 
     /// Hands one upstream event of `stream`'s answer on to the client.
     private func passResponse(_ stream: Int32, _ event: H2Event, now: UInt64) {
-        guard var exchange = exchanges[stream] else { return }
+        guard let exchange = exchanges[stream] else { return }
         switch event {
         case .head(_, var fields, let endStream):
             let status = fields.value(of: ":status") ?? "502"
@@ -256,24 +252,20 @@ final class H2Bridge {
             exchange.responseEnded = endStream
             exchange.code = status
             if let forwardedAt = exchange.forwardedAt { exchange.upstreamNanoseconds = now &- forwardedAt }
-            exchanges[stream] = exchange
             submitResponse(stream, fields, endStream: endStream)
         case .data(_, let bytes):
             server.appendBody(stream: stream, bytes)
         case .end:
             exchange.responseEnded = true
-            exchanges[stream] = exchange
             server.endBody(stream: stream)
         case .trailers(_, let fields):
             exchange.responseEnded = true
-            exchanges[stream] = exchange
             server.endBody(stream: stream, trailers: fields)
         case .reset(_, let code):
             if exchange.responseEnded {
                 // After a complete answer (the upstream wants no more of the request): the
                 // answer still goes out whole; the rest of the request is dropped.
                 exchange.discardsRequest = true
-                exchanges[stream] = exchange
             } else {
                 // Passed on as it came: a gRPC client reads the code.
                 reset(stream, code: code, label: "reset", now: now)
@@ -303,18 +295,21 @@ final class H2Bridge {
         }
         let index = nextIndex
         nextIndex += 1
-        var exchange = H2Exchange(stream: stream, index: index, startedAt: now, fields: fields)
+        let exchange = H2Exchange(stream: stream, index: index, startedAt: now, fields: fields)
         exchange.requestEnded = endStream
-        let facts = H2Exchange.facts(fields)
-        if !faults.isEmpty { exchange.decision = decide(facts, index) }
+        // Strings are made only for what needs them: fault matching, the log.
+        let facts = faults.isEmpty ? nil : H2Exchange.facts(fields)
+        if let facts { exchange.decision = decide(facts, index) }
         if logging {
+            let method = facts?.method ?? fields.value(of: ":method") ?? ""
+            let path = facts?.path ?? H2Exchange.path(fields.value(of: ":path") ?? "")
             exchange.logged = RequestRecord.HTTPPart(
-                method: facts.method, path: facts.path,
+                method: method, path: path,
                 keys: RequestKeys(
-                    idempotencyKey: facts.header("idempotency-key"), requestID: facts.header("x-request-id"),
-                    traceparent: facts.header("traceparent")))
+                    idempotencyKey: fields.value(of: "idempotency-key"), requestID: fields.value(of: "x-request-id"),
+                    traceparent: fields.value(of: "traceparent")))
         }
-        if let decision = exchange.decision {
+        if let decision = exchange.decision, let facts {
             effects.injections.append((decision.faultID, decision.type))
             var journal: [JournalField] = [
                 .string("route", routeName), .int("conn", serial), .int("req", index), .int("stream", Int(stream)),
@@ -332,21 +327,17 @@ final class H2Bridge {
             exchange.discardsRequest = true
             exchange.answered = true
             exchange.code = abort.grpcStatus == nil ? String(abort.status) : "200"
-            exchanges[stream] = exchange
             let reply = H2Replies.abort(
-                abort, faultID: exchange.decision!.faultID, mark: exchange.decision!.mark, headOnly: facts.method == "HEAD")
+                abort, faultID: exchange.decision!.faultID, mark: exchange.decision!.mark, headOnly: facts?.method == "HEAD")
             answer(stream, reply)
         case .delayRequest(let hold)?:
             exchange.forwardAt = now &+ hold
-            exchanges[stream] = exchange
             wake(at: now &+ hold)
         case .delayResponse(let hold)?:
             exchange.responseDelay = hold
-            exchanges[stream] = exchange
             forward(stream, now: now)
         case .dropResponse(let then)?:
             exchange.dropThen = then
-            exchanges[stream] = exchange
             forward(stream, now: now)
         case .duplicate(let copies, let spacing)?:
             exchange.copiesToSend = copies
@@ -354,15 +345,12 @@ final class H2Bridge {
             // The first copy follows the original by `spacing`, the next by as much again.
             exchange.nextCopyAt = now &+ spacing
             exchange.recording = []
-            exchanges[stream] = exchange
             forward(stream, now: now)
         case .rstStream(let code)?:
             exchange.discardsRequest = true
-            exchanges[stream] = exchange
             reset(stream, code: code, label: "reset", now: now)
         case .goaway(let code, let graceful)?:
             exchange.discardsRequest = true
-            exchanges[stream] = exchange
             // This stream and any later one are not processed; earlier ones finish when graceful.
             let last = max(0, stream - 2)
             goawayLastStream = last
@@ -375,14 +363,13 @@ final class H2Bridge {
             }
         case .windowStall?:
             exchange.stalledBy = exchange.decision!.faultID
-            exchanges[stream] = exchange
             forward(stream, now: now)
         }
     }
 
     /// Sends the request of `stream` upstream (dialling it first when there is none).
     private func forward(_ stream: Int32, now: UInt64) {
-        guard var exchange = exchanges[stream], exchange.upstream == nil else { return }
+        guard let exchange = exchanges[stream], exchange.upstream == nil else { return }
         if upstream == nil {
             do {
                 upstream = try H2Session(role: .client)
@@ -398,7 +385,6 @@ final class H2Bridge {
             leg = try upstream!.submitRequest(exchange.fields, endStream: endStream)
         } catch {
             exchange.code = "502"
-            exchanges[stream] = exchange
             answer(stream, H2Replies.error(status: 502, message: "faultline: upstream refused a stream: \(error)"))
             return
         }
@@ -410,12 +396,11 @@ final class H2Bridge {
             exchange.heldBody = []
         }
         if exchange.requestEnded && !endStream { upstream!.endBody(stream: leg, trailers: exchange.requestTrailers) }
-        exchanges[stream] = exchange
         if exchange.requestEnded { sendCopies(stream, now: now) }
     }
 
     private func requestBody(_ stream: Int32, _ bytes: [UInt8]) {
-        guard var exchange = exchanges[stream], !exchange.discardsRequest else {
+        guard let exchange = exchanges[stream], !exchange.discardsRequest else {
             server.consume(stream: stream, count: bytes.count)
             return
         }
@@ -432,14 +417,12 @@ final class H2Bridge {
         } else {
             exchange.heldBody += bytes
         }
-        exchanges[stream] = exchange
     }
 
     private func requestEnded(_ stream: Int32, trailers: [H2Field]?, now: UInt64) {
-        guard var exchange = exchanges[stream] else { return }
+        guard let exchange = exchanges[stream] else { return }
         exchange.requestEnded = true
         exchange.requestTrailers = trailers
-        exchanges[stream] = exchange
         guard !exchange.discardsRequest, let leg = exchange.upstream else { return }
         upstream?.endBody(stream: leg, trailers: trailers)
         sendCopies(stream, now: now)
@@ -457,7 +440,7 @@ final class H2Bridge {
     /// `duplicate`: once the request is complete, its copies are scheduled `spacing` apart (the
     /// first `spacing` after the original); those due go upstream as streams of their own.
     private func sendCopies(_ stream: Int32, now: UInt64) {
-        guard var exchange = exchanges[stream], exchange.copiesToSend > 0, exchange.requestEnded,
+        guard let exchange = exchanges[stream], exchange.copiesToSend > 0, exchange.requestEnded,
               let recording = exchange.recording else { return }
         for copy in 0..<exchange.copiesToSend {
             scheduledCopies.append(ScheduledCopy(
@@ -466,7 +449,6 @@ final class H2Bridge {
         }
         exchange.copiesToSend = 0
         exchange.recording = nil
-        exchanges[stream] = exchange
         sendDueCopies(now: now)
     }
 
@@ -493,10 +475,9 @@ final class H2Bridge {
     // MARK: Answers the proxy makes
 
     private func answer(_ stream: Int32, _ reply: (head: [H2Field], body: [UInt8])) {
-        if var exchange = exchanges[stream] {
+        if let exchange = exchanges[stream] {
             exchange.answered = true
             if exchange.code == nil { exchange.code = reply.head.value(of: ":status") }
-            exchanges[stream] = exchange
         }
         submitResponse(stream, reply.head, endStream: reply.body.isEmpty)
         if !reply.body.isEmpty {
@@ -549,14 +530,12 @@ final class H2Bridge {
     /// 502, answers under way are reset, and the next request dials again.
     func upstreamGone(now: UInt64?, code: UInt32 = H2ErrorCode.internalError, reason: String = "upstream closed") {
         for (leg, stream) in byUpstream.sorted(by: { $0.key < $1.key }) {
-            guard var exchange = exchanges[stream] else { continue }
+            guard let exchange = exchanges[stream] else { continue }
             exchange.upstream = nil
-            exchanges[stream] = exchange
             if exchange.answered {
                 reset(stream, code: code, label: "reset", now: now)
             } else if exchange.dropThen == nil {
                 exchange.code = "502"
-                exchanges[stream] = exchange
                 answer(stream, H2Replies.error(status: 502, message: "faultline: \(reason)"))
                 finish(stream, code: "502", now: now)
             }
@@ -614,23 +593,21 @@ final class H2Bridge {
         if let deadline = closeDeadline, deadline > now { wake(at: deadline) }
         sendDueCopies(now: now)
         for stream in exchanges.keys.sorted() {
-            guard var exchange = exchanges[stream] else { continue }
+            guard let exchange = exchanges[stream] else { continue }
             if let at = exchange.forwardAt {
                 if at <= now {
                     exchange.forwardAt = nil
-                    exchanges[stream] = exchange
                     forward(stream, now: now)
                 } else {
                     wake(at: at)
                 }
             }
-            guard var exchange = exchanges[stream] else { continue }
+            guard let exchange = exchanges[stream] else { continue }
             if let at = exchange.responseReleaseAt {
                 if at <= now {
                     exchange.responseReleaseAt = nil
                     let held = exchange.heldResponse
                     exchange.heldResponse = []
-                    exchanges[stream] = exchange
                     for event in held { passResponse(stream, event, now: now) }
                 } else {
                     wake(at: at)
@@ -644,23 +621,21 @@ final class H2Bridge {
         self.faults = faults
         let live = Set(faults.map(\.id))
         for stream in exchanges.keys.sorted() {
-            guard var exchange = exchanges[stream], let stall = exchange.stalledBy, !live.contains(stall) else { continue }
+            guard let exchange = exchanges[stream], let stall = exchange.stalledBy, !live.contains(stall) else { continue }
             exchange.stalledBy = nil
             server.consume(stream: stream, count: exchange.withheldFromClient)
             if let leg = exchange.upstream { upstream?.consume(stream: leg, count: exchange.withheldFromUpstream) }
             exchange.withheldFromClient = 0
             exchange.withheldFromUpstream = 0
-            exchanges[stream] = exchange
         }
     }
 
     // MARK: Counting
 
     private func finish(_ stream: Int32, code: String, now: UInt64?) {
-        guard var exchange = exchanges[stream], !exchange.counted else { return }
+        guard let exchange = exchanges[stream], !exchange.counted else { return }
         exchange.counted = true
         exchange.code = code
-        exchanges[stream] = exchange
         let end = now ?? exchange.startedAt
         effects.completed.append(FinishedRequest(
             code: code, nanoseconds: end &- exchange.startedAt, index: exchange.index, startedAt: exchange.startedAt,

@@ -3,7 +3,7 @@ import FaultlineHTTP2
 
 /// One request stream of an HTTP/2 connection and its answer (ARCHITECTURE.md, L3): the fault
 /// decision taken when its head arrived, and where its request and response stand.
-struct H2Exchange {
+final class H2Exchange {
     /// The client's stream id.
     let stream: Int32
     let index: UInt64
@@ -58,6 +58,11 @@ struct H2Exchange {
         self.fields = fields
     }
 
+    /// A request target without its query.
+    static func path(_ target: String) -> String {
+        target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+    }
+
     /// The request as fault matching sees it: `:method`, `:path` before `?`, and the regular
     /// headers (with `host` from `:authority` when the client sent none).
     static func facts(_ fields: [H2Field]) -> HTTPRequestFacts {
@@ -68,9 +73,7 @@ struct H2Exchange {
         for field in fields {
             switch field.nameString {
             case ":method": method = field.valueString
-            case ":path":
-                let target = field.valueString
-                path = target.firstIndex(of: "?").map { String(target[..<$0]) } ?? target
+            case ":path": path = Self.path(field.valueString)
             case ":authority": authority = field.valueString
             case let name where name.hasPrefix(":"): break
             case let name: headers.append(HTTPHeaderPair(name, field.valueString))
