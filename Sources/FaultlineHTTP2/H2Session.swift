@@ -106,6 +106,18 @@ public final class H2Session {
         return events
     }
 
+    /// Hands each queued event to `body` in order, then forgets them, keeping the queue's storage
+    /// (no allocation per batch). `body` may submit, append, end, reset and consume (none of which
+    /// runs a callback), but must not call `receive` or `send`.
+    public func drainEvents(_ body: (H2Event) -> Void) {
+        var index = 0
+        while index < state.events.count {
+            body(state.events[index])
+            index += 1
+        }
+        state.events.removeAll(keepingCapacity: true)
+    }
+
     /// Events are queued for `takeEvents()`.
     public var hasEvents: Bool { !state.events.isEmpty }
 

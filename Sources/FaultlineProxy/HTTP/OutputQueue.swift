@@ -44,6 +44,13 @@ struct OutputQueue {
     mutating func inject(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         pendingInjectedBytes += bytes.count
+        if head < ops.count, case .inject(var last, let offset) = ops[ops.count - 1] {
+            // Joined to the bytes still waiting, so that they go out in one write.
+            ops[ops.count - 1] = .discard(0)
+            last.append(contentsOf: bytes)
+            ops[ops.count - 1] = .inject(last, offset: offset)
+            return
+        }
         ops.append(.inject(bytes, offset: 0))
     }
 

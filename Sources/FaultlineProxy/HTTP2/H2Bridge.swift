@@ -124,15 +124,13 @@ final class H2Bridge {
     @discardableResult
     func advance(now: UInt64, decide: (HTTPRequestFacts, UInt64) -> HTTPFaultDecision?) -> Bool {
         var progressed = false
-        for event in server.takeEvents() {
+        server.drainEvents { event in
             progressed = true
             clientEvent(event, now: now, decide: decide)
         }
-        if let upstream {
-            for event in upstream.takeEvents() {
-                progressed = true
-                upstreamEvent(event, now: now)
-            }
+        upstream?.drainEvents { event in
+            progressed = true
+            upstreamEvent(event, now: now)
         }
         if goawayLastStream != nil, exchanges.isEmpty, !closeWhenFlushed {
             closeWhenFlushed = true

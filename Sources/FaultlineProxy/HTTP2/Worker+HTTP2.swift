@@ -87,15 +87,20 @@ extension Worker {
             let seed = plan.seed
             let ledger = attemptLedger
             let faults = bridge.faults
-            if bridge.advance(now: loop.now, decide: { facts, index in
-                var counting = LedgerCounting(ledger: ledger)
-                return HTTPFaultDecider.decide(
-                    faults: faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
-                    attempts: &counting, http2: true)
-            }) { progressed = true }
-            guard h2ApplyEffects(loop, c, bridge) else { return }
-            if h2Flush(loop, bridge) { progressed = true }
-            guard h2ApplyEffects(loop, c, bridge) else { return }
+            // Act, then make frames, until acting on what the sends queued (credit for body bytes
+            // that went out) makes no more: the frames of one pass go out in one write a side.
+            for _ in 0..<4 {
+                if bridge.advance(now: loop.now, decide: { facts, index in
+                    var counting = LedgerCounting(ledger: ledger)
+                    return HTTPFaultDecider.decide(
+                        faults: faults, request: facts, seed: seed, serial: c.serial, requestIndex: index,
+                        attempts: &counting, http2: true)
+                }) { progressed = true }
+                guard h2ApplyEffects(loop, c, bridge) else { return }
+                if h2Flush(loop, bridge) { progressed = true }
+                guard h2ApplyEffects(loop, c, bridge) else { return }
+                if !bridge.server.hasEvents && !(bridge.upstream?.hasEvents ?? false) { break }
+            }
 
             switch carryOut(loop, c, &bridge.toUpstream, &c.up, to: .upstream, connected: bridge.upstreamPhase == .connected, budget: &budget) {
             case .failed:
