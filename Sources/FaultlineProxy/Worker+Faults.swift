@@ -170,10 +170,16 @@ extension Worker {
 extension Worker {
     /// This worker's shard of the injection counter for a route, fault and type.
     func injectionCounter(route: String, fault: String, type: String) -> Counter {
-        let key = InjectionKey(route: route, fault: fault, type: type)
-        if let existing = injectionCounters[key] { return existing }
-        let counter = metrics.faultInjections.shard(labels: [route, fault, type], worker: index)
-        injectionCounters[key] = counter
+        Self.shard(&injectionCounters, InjectionKey(route: route, fault: fault, type: type)) {
+            metrics.faultInjections.shard(labels: [route, fault, type], worker: index)
+        }
+    }
+
+    /// This worker's counter shard cached under `key`, made by `make` the first time.
+    static func shard<Key: Hashable>(_ cache: inout [Key: Counter], _ key: Key, make: () -> Counter) -> Counter {
+        if let existing = cache[key] { return existing }
+        let counter = make()
+        cache[key] = counter
         return counter
     }
 }

@@ -118,13 +118,7 @@ final class GrpcPeerServer {
         process.standardError = stderr
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var first: [UInt8] = []
-        let handle = out.fileHandleForReading
-        while first.last != UInt8(ascii: "\n") {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty { break }
-            first.append(contentsOf: byte)
-        }
+        let first = readFirstLine(out.fileHandleForReading)
         struct Ready: Decodable { var port: UInt16 }
         guard let ready = try? JSONDecoder().decode(Ready.self, from: Data(first)) else {
             let stderr = (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? ""

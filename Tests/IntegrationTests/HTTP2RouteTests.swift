@@ -71,7 +71,7 @@ final class HTTP2RouteTests: HTTPRouteTestCase {
         XCTAssertTrue(run.output.contains("20000 total, 20000 started, 20000 done, 20000 succeeded, 0 failed, 0 errored, 0 timeout"), run.output)
         XCTAssertTrue(run.output.contains("status codes: 20000 2xx, 0 3xx, 0 4xx, 0 5xx"), run.output)
         // "a" each: the data bytes h2load counted are the bodies, exactly.
-        XCTAssertTrue(run.output.contains("20000 total, "), run.output)
+        XCTAssertTrue(run.output.contains("(20000) data"), run.output)
         XCTAssertEqual(try daemon.metric("faultline_http_requests_total", ["route": "web", "code": "200"], settlesAt: 20000), 20000)
     }
 

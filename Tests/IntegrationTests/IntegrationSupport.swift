@@ -77,6 +77,18 @@ func timed<T>(_ body: () throws -> T) rethrows -> (T, Double) {
     return (value, Double(Deadline.now() - start) / 1e9)
 }
 
+/// The first line `handle` gives (with its newline), read a byte at a time so nothing after it is
+/// taken; shorter when the stream ends first.
+func readFirstLine(_ handle: FileHandle) -> [UInt8] {
+    var line: [UInt8] = []
+    while line.last != UInt8(ascii: "\n") {
+        let byte = handle.readData(ofLength: 1)
+        if byte.isEmpty { break }
+        line.append(contentsOf: byte)
+    }
+    return line
+}
+
 /// Starts `process` with stdout on a pipe and reads the port it prints on its first line (the
 /// servers the tests launch announce where they listen); the process is terminated if that line
 /// is not a port. `what` names it in the error.
@@ -85,13 +97,7 @@ func runReadingPort(_ process: Process, what: String) throws -> UInt16 {
     process.standardOutput = out
     process.standardError = FileHandle.standardError
     try process.run()
-    var line: [UInt8] = []
-    let handle = out.fileHandleForReading
-    while line.last != UInt8(ascii: "\n") {
-        let byte = handle.readData(ofLength: 1)
-        if byte.isEmpty { break }
-        line.append(contentsOf: byte)
-    }
+    let line = readFirstLine(out.fileHandleForReading)
     guard let port = UInt16(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
         process.terminate()
         throw DaemonError("\(what) printed no port: \(String(decoding: line, as: UTF8.self))")

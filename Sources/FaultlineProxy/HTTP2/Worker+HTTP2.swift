@@ -229,11 +229,9 @@ extension Worker {
     }
 
     func h2ProtocolErrorCounter(route: String, side: String, reason: String) -> Counter {
-        let key = H2ErrorKey(route: route, side: side, reason: reason)
-        if let counter = h2ErrorCounters[key] { return counter }
-        let counter = metrics.http2ProtocolErrors.shard(labels: [route, side, reason], worker: index)
-        h2ErrorCounters[key] = counter
-        return counter
+        Self.shard(&h2ErrorCounters, H2ErrorKey(route: route, side: side, reason: reason)) {
+            metrics.http2ProtocolErrors.shard(labels: [route, side, reason], worker: index)
+        }
     }
 }
 

@@ -136,11 +136,9 @@ extension Worker {
     }
 
     func tlsFailureCounter(route: String, side: Connection.Side, reason: String) -> Counter {
-        let key = TLSFailureKey(route: route, side: side, reason: reason)
-        if let counter = tlsFailureCounters[key] { return counter }
-        let counter = metrics.tlsHandshakeFailures.shard(labels: [route, side.label, reason], worker: index)
-        tlsFailureCounters[key] = counter
-        return counter
+        Self.shard(&tlsFailureCounters, TLSFailureKey(route: route, side: side, reason: reason)) {
+            metrics.tlsHandshakeFailures.shard(labels: [route, side.label, reason], worker: index)
+        }
     }
 
     // MARK: Ciphertext
