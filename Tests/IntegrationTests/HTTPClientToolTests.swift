@@ -185,21 +185,24 @@ final class HTTPClientToolTests: HTTPRouteTestCase {
         XCTAssertEqual(Set(lines.map(\.httpVersion)), ["HTTP/1.1"])
     }
 
-    /// Issue acceptance: a protocol this build does not serve is a config error naming its path
-    /// (never a silent fallback to tcp); `http` passes.
-    func testGrpcProtocolIsRejectedByCheckConfig() throws {
-        let grpc = #"{"version":1,"routes":[{"name":"g","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","protocol":"grpc"}]}"#
-        let (_, rejected) = try DaemonProcess.checkConfig(grpc)
+    /// A setting this build does not serve is a config error naming its path (never a silent
+    /// fallback): translating HTTP/1.1 to HTTP/2 (`upstream_protocol` on an http route) is refused;
+    /// `grpc` and `http` routes pass.
+    func testWhatIsNotServedIsRejectedByCheckConfig() throws {
+        let translating = #"{"version":1,"routes":[{"name":"g","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","protocol":"http","upstream_protocol":"h2"}]}"#
+        let (_, rejected) = try DaemonProcess.checkConfig(translating)
         XCTAssertEqual(rejected.status, 2, "stdout: \(rejected.stdout) stderr: \(rejected.stderr)")
         let lines = rejected.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, rejected.stderr)
-        XCTAssertTrue(lines.first?.hasPrefix("routes[0].protocol: ") == true, rejected.stderr)
+        XCTAssertTrue(lines.first?.hasPrefix("routes[0].upstream_protocol: translating between HTTP/1.1 and HTTP/2") == true, rejected.stderr)
         XCTAssertEqual(rejected.stdout, "")
 
-        let http = grpc.replacingOccurrences(of: "\"grpc\"", with: "\"http\"")
-        let (path, accepted) = try DaemonProcess.checkConfig(http)
-        XCTAssertEqual(accepted.status, 0, accepted.stderr)
-        XCTAssertEqual(accepted.stdout, "\(path): ok\n")
+        for kind in ["grpc", "http"] {
+            let plain = #"{"version":1,"routes":[{"name":"g","listen":"127.0.0.1:0","upstream":"127.0.0.1:1","protocol":"\#(kind)"}]}"#
+            let (path, accepted) = try DaemonProcess.checkConfig(plain)
+            XCTAssertEqual(accepted.status, 0, accepted.stderr)
+            XCTAssertEqual(accepted.stdout, "\(path): ok\n")
+        }
     }
 }
 
