@@ -289,6 +289,9 @@ def http2_seeds():
         bytes([SERVER, WHOLE]) + headers(1, get, END_HEADERS | END_STREAM),                       # no SETTINGS first
         bytes([SERVER | RAW, WHOLE]) + b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",               # not HTTP/2
         bytes([SERVER | RAW, BYTEWISE]) + b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + hello + headers(1, get, END_HEADERS | END_STREAM),
+        # Finding (docs/HARDENING.md): a stray byte in the magic, byte by byte; nghttp2 skipped it
+        # and parsed the request after the rest of the magic for a caller that fed on.
+        bytes([SERVER | RAW, BYTEWISE]) + b"PRI * HTX" + b"TP/2.0\r\n\r\nSM\r\n\r\n" + hello + headers(1, get, END_HEADERS | END_STREAM),
         bytes([CLIENT, WHOLE]) + upstream + headers(1, status200) + data(1, b"pong")
         + headers(1, trailers, END_HEADERS | END_STREAM),
         bytes([CLIENT, PIECES7]) + upstream + headers(1, b"\x08\x03100") + headers(1, b"\x88", END_HEADERS | END_STREAM),

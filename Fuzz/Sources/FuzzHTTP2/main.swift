@@ -25,8 +25,10 @@ import Glibc
 //
 // Invariants, for every input:
 //   - no trap and no sanitizer report; `send` ends (its loop is bounded);
-//   - once `receive` returned an error, later calls return an error or nil, never trap; the error
-//     has a message; output after it is bounded (≤ 64 KiB);
+//   - once `receive` returned an error, every later call returns the same error (H2Session's
+//     failure is sticky: nghttp2 alone would read on, see H2SessionTests
+//     .aFailureIsStickyEvenWhenBytesKeepComing) and never traps; the error has a message; output
+//     after it is bounded (≤ 64 KiB);
 //   - a server session with raw bytes that do not start with the client magic fails with
 //     bad_preface (-903) and hands on nothing;
 //   - server: every stream event is on an odd stream id (clients open odd streams; push is off);
@@ -48,7 +50,7 @@ import Glibc
 // MARK: Features (nghttp2 is not instrumented: what it did becomes libFuzzer extra counters)
 
 enum Feature: UInt64 {
-    case event = 1, eventPair, receiveError, outputFrame, outputPair, submitError, afterError
+    case event = 1, eventPair, receiveError, outputFrame, outputPair, submitError
 }
 
 func feature(_ kind: Feature, _ side: UInt64, _ a: UInt64, _ b: UInt64 = 0) {
@@ -207,8 +209,10 @@ final class Driver {
                 firstError = error
                 errors[error.reason, default: 0] += 1
             }
-        } else if firstError != nil {
-            feature(.afterError, setup.side, UInt64(UInt32(bitPattern: firstError!.code)))
+        }
+        if let first = firstError, !piece.isEmpty {
+            require(error == first, "receive after \(first) gave \(error.map { "\($0)" } ?? "nil"): a failure is sticky")
+            require(session.failure == first, "the session's failure is \(String(describing: session.failure)), receive gave \(first)")
         }
     }
 
