@@ -23,6 +23,8 @@ let package = Package(
         // Not an API either: FaultlineTLS for Fuzz/'s `tls` target alone, so the other fuzz
         // targets do not link OpenSSL. A product changes no target's dependencies.
         .library(name: "FaultlineFuzzableTLS", targets: ["FaultlineTLS"]),
+        // The same for FaultlineHTTP2 and Fuzz/'s `http2` target, so the others do not link nghttp2.
+        .library(name: "FaultlineFuzzableHTTP2", targets: ["FaultlineHTTP2"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -48,5 +48,12 @@ let package = Package(
             dependencies: ["FuzzSupport", "CFuzzTLS", .product(name: "FaultlineFuzzableTLS", package: "Faultline")],
             swiftSettings: fuzzer
         ),
+        // C, not instrumented, as CFuzzTLS: extra counters for what nghttp2 (not instrumented) did.
+        .target(name: "CFuzzHTTP2"),
+        .executableTarget(
+            name: "FuzzHTTP2",
+            dependencies: ["FuzzSupport", "CFuzzHTTP2", .product(name: "FaultlineFuzzableHTTP2", package: "Faultline")],
+            swiftSettings: fuzzer
+        ),
     ]
 )

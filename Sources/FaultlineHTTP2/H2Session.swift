@@ -72,11 +72,21 @@ public final class H2Session {
 
     /// Hands the peer's bytes to nghttp2; returns the failure, if any. A failure is fatal:
     /// nghttp2 may have queued a GOAWAY (flush `send` once more), then the connection should close.
+    /// It is also sticky: every later call returns it again and hands nghttp2 nothing. (nghttp2
+    /// itself would read on: after a bad client magic it keeps its place in the magic, so a stray
+    /// byte fed again later was skipped and the frames after the rest of the magic parsed.)
     public func receive(_ bytes: UnsafeRawBufferPointer) -> H2Error? {
+        if let failure { return failure }
         guard let base = bytes.baseAddress, bytes.count > 0 else { return nil }
         let rv = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        return rv < 0 ? H2Error.from(Int32(truncatingIfNeeded: rv)) : nil
+        guard rv < 0 else { return nil }
+        let error = H2Error.from(Int32(truncatingIfNeeded: rv))
+        failure = error
+        return error
     }
+
+    /// The failure `receive` returned, if any; the session reads nothing more.
+    public private(set) var failure: H2Error?
 
     /// `receive(_:)` for bytes in an array.
     public func receive(_ bytes: [UInt8]) -> H2Error? {

@@ -115,6 +115,27 @@ private let requestHead = [
         #expect(server.receive(junk)?.reason == "bad_preface")
     }
 
+    /// Found by the `http2` fuzz target (docs/HARDENING.md, "Fuzzing"): nghttp2 refuses a call
+    /// whose bytes do not go on with the client magic but keeps its place in it, so a caller that
+    /// went on feeding after `bad_preface` had a stray byte skipped, the rest of the magic
+    /// accepted and the frames after it parsed, request heads included. A failure now stays:
+    /// every later `receive` gives it again and reads nothing.
+    @Test func aFailureIsStickyEvenWhenBytesKeepComing() throws {
+        let server = try H2Session(role: .server)
+        var bad = H2Preface.bytes
+        bad.insert(UInt8(ascii: "X"), at: 5)
+        let settings: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 0, 0]
+        // HEADERS on stream 1, END_STREAM | END_HEADERS: GET http / and :authority x.
+        let get: [UInt8] = [0, 0, 6, 1, 5, 0, 0, 0, 1, 0x82, 0x86, 0x84, 0x41, 1, UInt8(ascii: "x")]
+        var errors: [H2Error?] = []
+        for byte in bad + settings + get { errors.append(server.receive([byte])) }
+        #expect(errors[0..<5].allSatisfy { $0 == nil })
+        let first = try #require(errors[5])
+        #expect(first.reason == "bad_preface")
+        #expect(errors[5...].allSatisfy { $0 == first })
+        #expect(!server.takeEvents().contains { if case .head = $0 { return true } else { return false } })
+    }
+
     @Test func prefaceMatching() {
         #expect(H2Preface.match(H2Preface.bytes) == .yes)
         #expect(H2Preface.match(Array("PRI * HT".utf8)) == .maybe)
