@@ -127,7 +127,7 @@ public enum ReportPage {
         for mark in Mark.marks(timeline, axis: axis) { text += mark.svg(axis: axis, attemptCount: timeline.attempts.count) }
         text += "</svg><div class=\"last\">"
         if let last = timeline.attempts.last {
-            let kind = OutcomeKind(last.outcome)
+            let kind = OutcomeKind(last)
             text += "<span class=\"n\">\(timeline.attempts.count)×</span>"
             text += "<span class=\"o \(kind.cssClass)\">\(escape(last.outcome.label))</span>"
         }
@@ -149,9 +149,10 @@ public enum ReportPage {
     enum OutcomeKind: Int, CaseIterable {
         case success, failure, clientError, broken, unreachable
 
-        init(_ outcome: RequestOutcome) {
+        init(_ attempt: ClientReport.Attempt) {
+            let outcome = attempt.outcome
             switch outcome {
-            case .status where outcome.isFailure: self = .failure
+            case .status where attempt.isFailure: self = .failure
             case .status(let code): self = code < 400 ? .success : .clientError
             case .relayed: self = .success
             case .reset, .closed, .hang, .abortedByClient: self = .broken
@@ -196,7 +197,7 @@ public enum ReportPage {
             var marks: [Mark] = []
             var byCell: [Int: Int] = [:]
             for (index, attempt) in timeline.attempts.enumerated() {
-                let kind = OutcomeKind(attempt.outcome)
+                let kind = OutcomeKind(attempt)
                 let injected = attempt.fault != nil
                 let start = axis.x(attempt.timestamp)
                 let end = axis.x(attempt.timestamp &+ Int64(clamping: attempt.totalNanoseconds))

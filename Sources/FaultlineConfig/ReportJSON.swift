@@ -12,7 +12,8 @@ public enum ReportJSON {
 
     /// One log entry. An HTTP request:
     /// `{"seq","ts","route","conn","req","source","method","path","keys","status","fault","upstream_us","total_us"}`
-    /// with `status` a number or `reset`/`closed`/`hang`/`aborted_by_client`; a tcp connection
+    /// with `status` a number or `reset`/`closed`/`hang`/`aborted_by_client`, and `grpc_status`
+    /// (a number) after them for a gRPC call; a tcp connection
     /// attempt (`http == nil`): `{"seq","ts","route","conn","source","outcome","fault","duration_us"}`.
     public static func encode(_ record: RequestRecord) -> JSONValue {
         var object = JSONObject()
@@ -34,6 +35,7 @@ public enum ReportJSON {
             object["fault"] = optionalString(record.fault)
             object["upstream_us"] = record.upstreamNanoseconds.map { unsigned($0 / 1000) } ?? .null
             object["total_us"] = unsigned(record.totalNanoseconds / 1000)
+            if let grpcStatus = record.grpcStatus { object["grpc_status"] = .integer(Int64(grpcStatus)) }
         } else {
             object["source"] = .string(record.source.description)
             object["outcome"] = .string(record.outcome.label)
@@ -93,13 +95,14 @@ public enum ReportJSON {
             [
                 "key": .string(timeline.key),
                 "attempts": .array(timeline.attempts.map { attempt in
-                    [
-                        "seq": unsigned(attempt.seq),
-                        "ts": .string(timestamp(attempt.timestamp)),
-                        "status": status(attempt.outcome),
-                        "fault": optionalString(attempt.fault),
-                        "total_us": unsigned(attempt.totalNanoseconds / 1000),
-                    ]
+                    var item = JSONObject()
+                    item["seq"] = unsigned(attempt.seq)
+                    item["ts"] = .string(timestamp(attempt.timestamp))
+                    item["status"] = status(attempt.outcome)
+                    item["fault"] = optionalString(attempt.fault)
+                    item["total_us"] = unsigned(attempt.totalNanoseconds / 1000)
+                    if let grpcStatus = attempt.grpcStatus { item["grpc_status"] = .integer(Int64(grpcStatus)) }
+                    return JSONValue.object(item)
                 }),
             ]
         })
@@ -202,7 +205,8 @@ public enum ReportJSON {
             seq: seq, timestamp: timestamp, route: route, conn: conn, request: try reader.unsigned("req"), source: source,
             http: http, outcome: try decodeOutcome(reader.value("status"), path: reader.path("status")), fault: fault,
             upstreamNanoseconds: try reader.nullableMicroseconds("upstream_us"),
-            totalNanoseconds: try reader.microseconds("total_us")
+            totalNanoseconds: try reader.microseconds("total_us"),
+            grpcStatus: reader.has("grpc_status") ? try reader.int("grpc_status") : nil
         )
     }
 
@@ -215,7 +219,8 @@ public enum ReportJSON {
             attempts.append(ClientReport.Attempt(
                 seq: try attempt.unsigned("seq"), timestamp: try attempt.timestamp("ts"),
                 outcome: try decodeOutcome(attempt.value("status"), path: attempt.path("status")),
-                fault: try attempt.nullableString("fault"), totalNanoseconds: try attempt.microseconds("total_us")
+                fault: try attempt.nullableString("fault"), totalNanoseconds: try attempt.microseconds("total_us"),
+                grpcStatus: attempt.has("grpc_status") ? try attempt.int("grpc_status") : nil
             ))
         }
         return ClientReport.Timeline(key: key, attempts: attempts)

@@ -85,6 +85,19 @@ private let ts = 1_796_234_400 * second + 123_456_000
         #expect(JSONWriter.render(ReportJSON.encode(Self.httpRecord())) == #"{"seq":12,"ts":"2026-12-02T18:00:00.123456Z","route":"pay","conn":3,"req":0,"source":"127.0.0.1:50312","method":"POST","path":"/charge","keys":{"idempotency-key":"k1","x-request-id":null,"traceparent":null},"status":503,"fault":"flaky","upstream_us":1200,"total_us":1350}"#)
     }
 
+    @Test func aGRPCCallCarriesItsStatusAfterTheOthers() throws {
+        var record = Self.httpRecord(outcome: .status(200))
+        record.grpcStatus = 14
+        let text = JSONWriter.render(ReportJSON.encode(record))
+        #expect(text.hasSuffix(#""upstream_us":1200,"total_us":1350,"grpc_status":14}"#))
+        #expect(try roundTrip(record) == record)
+        #expect(record.isFailure)
+        record.grpcStatus = 5  // NOT_FOUND: the caller's mistake, like a 404
+        #expect(!record.isFailure)
+        record.grpcStatus = 0
+        #expect(!record.isFailure)
+    }
+
     @Test func tcpRecordShape() {
         #expect(JSONWriter.render(ReportJSON.encode(Self.tcpRecord())) == #"{"seq":7,"ts":"2026-12-02T18:00:00.123456Z","route":"db","conn":9,"source":"127.0.0.1:50312","outcome":"refused","fault":null,"duration_us":12}"#)
     }

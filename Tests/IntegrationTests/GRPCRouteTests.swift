@@ -49,5 +49,14 @@ final class GRPCRouteTests: HTTPRouteTestCase {
         XCTAssertEqual(records.map { $0["fault"] as? String }, ["flaky", "flaky", nil])
         XCTAssertEqual(Set(records.compactMap { $0["conn"] as? Int }).count, 1)
         XCTAssertEqual(records.map { $0["req"] as? Int }, [0, 1, 2])
+        XCTAssertEqual(records.map { $0["grpc_status"] as? Int }, [14, 14, 0])
+        // The report counts the UNAVAILABLE answers as failures (their HTTP status is 200): one
+        // timeline, retried, three attempts, not given up.
+        let report = try daemon.control.expect(200, "GET", "/v1/report?route=rpc").text
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
+        let retries = try XCTUnwrap(object["retries"] as? [String: Any], report)
+        XCTAssertEqual(retries["groups_retried"] as? Int, 1, report)
+        XCTAssertEqual(retries["max_attempts"] as? Int, 3, report)
+        XCTAssertEqual(retries["gave_up"] as? Int, 0, report)
     }
 }

@@ -16,6 +16,13 @@ public enum GRPCStatusCode {
         names.firstIndex(of: name)
     }
 
+    /// Whether a call that ended with `code` failed the way the report counts failures (as a 5xx,
+    /// 429 or 408 answer does): UNKNOWN, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL,
+    /// UNAVAILABLE, DATA_LOSS. The caller's own mistakes (INVALID_ARGUMENT, NOT_FOUND, …) are not.
+    public static func isFailure(_ code: Int) -> Bool {
+        [2, 4, 8, 10, 13, 14, 15].contains(code)
+    }
+
     /// The name of `value`, or nil outside 0…16.
     public static func name(of value: Int) -> String? {
         range.contains(value) ? names[value] : nil

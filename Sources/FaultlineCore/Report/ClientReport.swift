@@ -176,8 +176,16 @@ public struct ClientReport: Sendable, Equatable {
         public var outcome: RequestOutcome
         public var fault: String?
         public var totalNanoseconds: UInt64
+        /// A gRPC call's status; nil for other requests.
+        public var grpcStatus: Int?
 
-        public init(seq: UInt64, timestamp: Int64, outcome: RequestOutcome, fault: String?, totalNanoseconds: UInt64) {
+        /// The attempt failed (its outcome, or its gRPC status).
+        public var isFailure: Bool { outcome.isFailure || grpcStatus.map(GRPCStatusCode.isFailure) == true }
+
+        public init(
+            seq: UInt64, timestamp: Int64, outcome: RequestOutcome, fault: String?, totalNanoseconds: UInt64, grpcStatus: Int? = nil
+        ) {
+            self.grpcStatus = grpcStatus
             self.seq = seq
             self.timestamp = timestamp
             self.outcome = outcome

@@ -49,13 +49,13 @@ extension ReportClassifier {
         var bestDuration: Int64 = -1
         var start = 0
         while start < attempts.count {
-            guard attempts[start].outcome.isFailure else {
+            guard attempts[start].isFailure else {
                 start += 1
                 continue
             }
             var end = start
             var latestEnd = attempts[start].endTimestamp
-            while end < attempts.count, attempts[end].outcome.isFailure {
+            while end < attempts.count, attempts[end].isFailure {
                 latestEnd = max(latestEnd, attempts[end].endTimestamp)
                 end += 1
             }

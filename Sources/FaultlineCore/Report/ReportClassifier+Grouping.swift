@@ -45,7 +45,7 @@ extension ReportClassifier {
             let key = groupKey(record, groupBy: groupBy)
             let attempt = ClientReport.Attempt(
                 seq: record.seq, timestamp: record.timestamp, outcome: record.outcome, fault: record.fault,
-                totalNanoseconds: record.totalNanoseconds
+                totalNanoseconds: record.totalNanoseconds, grpcStatus: record.grpcStatus
             )
             if let index = position[key] {
                 timelines[index].attempts.append(attempt)

@@ -29,7 +29,7 @@ extension ReportClassifier {
                         gapNanoseconds: max(0, attempt.timestamp - previous.endTimestamp), start: attempt.timestamp
                     ))
                 }
-                failuresInARow = attempt.outcome.isFailure ? failuresInARow + 1 : 0
+                failuresInARow = attempt.isFailure ? failuresInARow + 1 : 0
             }
         }
         return gaps
@@ -44,7 +44,7 @@ extension ReportClassifier {
         return ClientReport.Retries(
             groupsRetried: retried.count,
             maxAttempts: timelines.map(\.attempts.count).max() ?? 0,
-            gaveUp: timelines.reduce(0) { $0 + (($1.attempts.last?.outcome.isFailure ?? false) ? 1 : 0) },
+            gaveUp: timelines.reduce(0) { $0 + (($1.attempts.last?.isFailure ?? false) ? 1 : 0) },
             gapsP50Milliseconds: ReportStatistics.quantile(sorted: sorted, 0.5),
             gapsP90Milliseconds: ReportStatistics.quantile(sorted: sorted, 0.9)
         )

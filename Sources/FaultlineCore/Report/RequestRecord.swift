@@ -22,6 +22,8 @@ public struct RequestRecord: Sendable, Hashable {
     public var upstreamNanoseconds: UInt64?
     /// From the request head (or the accept) to the end of the client's answer (or the close).
     public var totalNanoseconds: UInt64
+    /// A gRPC call's `grpc-status` (from its trailers, or a trailers-only answer); nil otherwise.
+    public var grpcStatus: Int?
 
     /// Method, path and the headers that identify an attempt.
     public struct HTTPPart: Sendable, Hashable {
@@ -39,8 +41,10 @@ public struct RequestRecord: Sendable, Hashable {
 
     public init(
         seq: UInt64, timestamp: Int64, route: String, conn: UInt64, request: UInt64, source: SourceAddress,
-        http: HTTPPart?, outcome: RequestOutcome, fault: String?, upstreamNanoseconds: UInt64?, totalNanoseconds: UInt64
+        http: HTTPPart?, outcome: RequestOutcome, fault: String?, upstreamNanoseconds: UInt64?, totalNanoseconds: UInt64,
+        grpcStatus: Int? = nil
     ) {
+        self.grpcStatus = grpcStatus
         self.seq = seq
         self.timestamp = timestamp
         self.route = route
@@ -53,6 +57,9 @@ public struct RequestRecord: Sendable, Hashable {
         self.upstreamNanoseconds = upstreamNanoseconds
         self.totalNanoseconds = totalNanoseconds
     }
+
+    /// The attempt failed: its outcome did (a 5xx, 429, 408, a reset, …), or its gRPC status did.
+    public var isFailure: Bool { outcome.isFailure || grpcStatus.map(GRPCStatusCode.isFailure) == true }
 
     /// When the client's answer ended (or the connection closed).
     public var endTimestamp: Int64 { timestamp &+ Int64(clamping: totalNanoseconds) }

@@ -90,6 +90,8 @@ struct HTTP1SessionStateMachine {
         var http: RequestRecord.HTTPPart?
         var fault: String?
         var upstreamNanoseconds: UInt64?
+        /// A gRPC call's status (HTTP/2 only).
+        var grpcStatus: Int? = nil
     }
 
     /// What the worker must do after `advance`.

@@ -322,7 +322,8 @@ extension Worker {
         c.log.record(RequestRecord(
             seq: 0, timestamp: c.log.wallClock(done.startedAt), route: "", conn: c.serial, request: done.index,
             source: c.source, http: done.http, outcome: outcome ?? RequestOutcome(label: done.code) ?? .closed,
-            fault: done.fault, upstreamNanoseconds: done.upstreamNanoseconds, totalNanoseconds: done.nanoseconds))
+            fault: done.fault, upstreamNanoseconds: done.upstreamNanoseconds, totalNanoseconds: done.nanoseconds,
+            grpcStatus: done.grpcStatus))
     }
 
     /// One read from the source of `flow` into its buffer, byte faults applied as on tcp routes.

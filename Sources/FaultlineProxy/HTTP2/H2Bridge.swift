@@ -248,6 +248,7 @@ final class H2Bridge {
             if let decision = exchange.decision, decision.mark { fields.append(H2Field("x-faultline-fault", decision.faultID)) }
             exchange.answered = true
             exchange.responseEnded = endStream
+            if let grpc = fields.value(of: "grpc-status") { exchange.grpcStatus = Int(grpc) }
             exchange.code = status
             if let forwardedAt = exchange.forwardedAt { exchange.upstreamNanoseconds = now &- forwardedAt }
             submitResponse(stream, fields, endStream: endStream)
@@ -258,6 +259,7 @@ final class H2Bridge {
             server.endBody(stream: stream)
         case .trailers(_, let fields):
             exchange.responseEnded = true
+            if let grpc = fields.value(of: "grpc-status") { exchange.grpcStatus = Int(grpc) }
             server.endBody(stream: stream, trailers: fields)
         case .reset(_, let code):
             if exchange.responseEnded {
@@ -325,6 +327,7 @@ final class H2Bridge {
             exchange.discardsRequest = true
             exchange.answered = true
             exchange.code = abort.grpcStatus == nil ? String(abort.status) : "200"
+            exchange.grpcStatus = abort.grpcStatus
             let reply = H2Replies.abort(
                 abort, faultID: exchange.decision!.faultID, mark: exchange.decision!.mark, headOnly: facts?.method == "HEAD")
             answer(stream, reply)
@@ -637,7 +640,8 @@ final class H2Bridge {
         let end = now ?? exchange.startedAt
         effects.completed.append(FinishedRequest(
             code: code, nanoseconds: end &- exchange.startedAt, index: exchange.index, startedAt: exchange.startedAt,
-            http: exchange.logged, fault: exchange.decision?.faultID, upstreamNanoseconds: exchange.upstreamNanoseconds))
+            http: exchange.logged, fault: exchange.decision?.faultID, upstreamNanoseconds: exchange.upstreamNanoseconds,
+            grpcStatus: exchange.grpcStatus))
     }
 
     /// Every open request ends with the connection: those not answered in full count as reset.

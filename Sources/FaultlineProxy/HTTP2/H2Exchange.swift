@@ -50,6 +50,8 @@ final class H2Exchange {
     var logged: RequestRecord.HTTPPart?
     var forwardedAt: UInt64?
     var upstreamNanoseconds: UInt64?
+    /// The `grpc-status` the client got (a trailers-only head, or the trailers).
+    var grpcStatus: Int?
 
     init(stream: Int32, index: UInt64, startedAt: UInt64, fields: [H2Field]) {
         self.stream = stream
