@@ -6,8 +6,10 @@ import Glibc
 final class H2SessionState {
     let role: H2Role
     var events: [H2Event] = []
-    /// Header fields of the HEADERS frame each stream is receiving.
-    var headers: [Int32: [H2Field]] = [:]
+    /// Header fields of the header block being received (HTTP/2 never interleaves two blocks:
+    /// CONTINUATION frames follow their HEADERS at once), and its stream.
+    var headers: [H2Field] = []
+    var headersStream: Int32 = 0
     /// Bodies submitted with a data provider, until their stream closes.
     var bodies: [Int32: H2OutgoingBody] = [:]
 
@@ -21,7 +23,8 @@ final class H2SessionState {
 
     /// A complete HEADERS frame: a head, a 1xx, or trailers.
     func headersReceived(stream: Int32, category: nghttp2_headers_category, endStream: Bool) {
-        let fields = headers.removeValue(forKey: stream) ?? []
+        let fields = stream == headersStream ? headers : []
+        headers = []
         let status = fields.value(of: ":status")
         switch role {
         case .server:
@@ -88,14 +91,18 @@ enum H2Callbacks {
     static func install(_ callbacks: OpaquePointer) {
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, context in
             guard let frame else { return 0 }
-            H2SessionState.from(context).headers[frame.pointee.hd.stream_id] = []
+            let state = H2SessionState.from(context)
+            state.headersStream = frame.pointee.hd.stream_id
+            state.headers = []
+            state.headers.reserveCapacity(12)
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, context in
             guard let frame, let name, let value else { return 0 }
             let field = H2Field(
                 name: UnsafeBufferPointer(start: name, count: nameLength), value: UnsafeBufferPointer(start: value, count: valueLength))
-            H2SessionState.from(context).headers[frame.pointee.hd.stream_id, default: []].append(field)
+            let state = H2SessionState.from(context)
+            if frame.pointee.hd.stream_id == state.headersStream { state.headers.append(field) }
             return 0
         }
         nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks) { _, frame, context in
@@ -132,7 +139,6 @@ enum H2Callbacks {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, stream, errorCode, context in
             let state = H2SessionState.from(context)
             state.bodies[stream] = nil
-            state.headers[stream] = nil
             state.events.append(.closed(stream: stream, errorCode: errorCode))
             return 0
         }

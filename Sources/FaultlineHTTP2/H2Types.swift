@@ -36,17 +36,16 @@ public struct H2Field: Sendable, Hashable {
         bytes.withUnsafeBufferPointer { body($0, nameCount) }
     }
 
-    /// Whether the name is `other` (bytes).
-    func hasName(_ other: [UInt8]) -> Bool {
-        nameCount == other.count && bytes[..<nameCount].elementsEqual(other)
+    /// Whether the name is `other` (compared as bytes; nothing is allocated).
+    func hasName(_ other: String) -> Bool {
+        nameCount == other.utf8.count && bytes[..<nameCount].elementsEqual(other.utf8)
     }
 }
 
 extension Array where Element == H2Field {
     /// The first value of `name` (lowercase, as HTTP/2 requires), as text.
     public func value(of name: String) -> String? {
-        let wanted = [UInt8](name.utf8)
-        return first { $0.hasName(wanted) }?.valueString
+        first { $0.hasName(name) }?.valueString
     }
 }
 

@@ -111,6 +111,10 @@ final class Worker: EventLoopDelegate {
     var tlsFailureCounters: [TLSFailureKey: Counter] = [:]
     /// HTTP/2 protocol error shards by route, side and reason.
     var h2ErrorCounters: [H2ErrorKey: Counter] = [:]
+    /// Where an HTTP/2 connection's frames for each side are made before they are written (kept
+    /// between uses, so a flush allocates nothing).
+    var h2ScratchClient: [UInt8] = []
+    var h2ScratchUpstream: [UInt8] = []
     /// Where ciphertext read from a socket lands before it goes into its session (one per
     /// worker, made by the first TLS connection; it lives as long as the worker's thread).
     lazy var tlsScratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)

@@ -97,7 +97,7 @@ extension Worker {
                         attempts: &counting, http2: true)
                 }) { progressed = true }
                 guard h2ApplyEffects(loop, c, bridge) else { return }
-                if h2Flush(loop, bridge) { progressed = true }
+                if h2Flush(loop, c, bridge, budget: &budget) { progressed = true }
                 guard h2ApplyEffects(loop, c, bridge) else { return }
                 if !bridge.server.hasEvents && !(bridge.upstream?.hasEvents ?? false) { break }
             }
@@ -160,20 +160,53 @@ extension Worker {
         return accepted ? .progressed : .failed
     }
 
-    /// Takes the frames both sessions have ready into the output queues, below the watermark.
-    private func h2Flush(_ loop: EventLoop<Worker>, _ bridge: H2Bridge) -> Bool {
+    /// Takes the frames both sessions have ready (below the watermark of what waits for each
+    /// socket). With nothing queued before them they go straight to the socket from the worker's
+    /// scratch buffers; what the socket does not take waits in the side's output queue.
+    private func h2Flush(_ loop: EventLoop<Worker>, _ c: Connection, _ bridge: H2Bridge, budget: inout Int) -> Bool {
         let watermark = Worker.h2OutputWatermark
-        var toClient: [UInt8] = []
-        var toUpstream: [UInt8] = []
         let clientRoom = watermark - bridge.toClient.pendingInjectedBytes
         let upstreamRoom = watermark - bridge.toUpstream.pendingInjectedBytes
         guard clientRoom > 0 || upstreamRoom > 0 else { return false }
+        var toClient = h2ScratchClient
+        var toUpstream = h2ScratchUpstream
+        h2ScratchClient = []
+        h2ScratchUpstream = []
+        toClient.removeAll(keepingCapacity: true)
+        toUpstream.removeAll(keepingCapacity: true)
         _ = bridge.flush(
             toClient: &toClient, clientLimit: max(0, clientRoom),
             toUpstream: &toUpstream, upstreamLimit: max(0, upstreamRoom), now: loop.now)
-        bridge.toClient.inject(toClient)
-        bridge.toUpstream.inject(toUpstream)
-        return !toClient.isEmpty || !toUpstream.isEmpty
+        let made = !toClient.isEmpty || !toUpstream.isEmpty
+        h2Send(c, &bridge.toClient, toClient, to: .client, writable: c.clientWritable, budget: &budget)
+        h2Send(c, &bridge.toUpstream, toUpstream, to: .upstream,
+               writable: c.upstreamWritable && bridge.upstreamPhase == .connected, budget: &budget)
+        h2ScratchClient = toClient
+        h2ScratchUpstream = toUpstream
+        return made
+    }
+
+    /// Writes `bytes` to `side` at once when nothing waits before them; the rest (or all, when
+    /// the socket is not writable or a write failed: the next carry-out reports it) is queued.
+    private func h2Send(
+        _ c: Connection, _ queue: inout OutputQueue, _ bytes: [UInt8], to side: Connection.Side, writable: Bool, budget: inout Int
+    ) {
+        guard !bytes.isEmpty else { return }
+        var offset = 0
+        if queue.isEmpty && writable {
+            let counter = side == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream
+            switch try? writeBytes(c, side, bytes[...]) {
+            case .processed(let written)?:
+                counter.add(UInt64(written))
+                budget -= written
+                offset = written
+            case .wouldBlock?:
+                c.setBlocked(side)
+            case nil:
+                break
+            }
+        }
+        if offset < bytes.count { queue.inject(Array(bytes[offset...])) }
     }
 
     /// Carries out what the bridge asked for. Returns false when the connection was closed.
