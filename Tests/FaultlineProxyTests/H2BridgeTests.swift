@@ -14,6 +14,8 @@ final class BridgeHarness {
     /// Events each test peer saw, in order.
     var clientEvents: [H2Event] = []
     var upstreamEvents: [H2Event] = []
+    /// When set, the test upstream answers with this many bytes instead of the path.
+    var answerSize: Int?
 
     init(faults: [FaultSpec]) throws {
         bridge = try H2Bridge(routeName: "web", serial: 1, faults: faults, logging: true)
@@ -82,7 +84,7 @@ final class BridgeHarness {
             guard let stream else { continue }
             let path = pathOf(stream) ?? "?"
             try? upstream.submitResponse(stream: stream, [H2Field(":status", "200")], endStream: false)
-            upstream.appendBody(stream: stream, Array(path.utf8))
+            upstream.appendBody(stream: stream, answerSize.map { [UInt8](repeating: 7, count: $0) } ?? Array(path.utf8))
             upstream.endBody(stream: stream)
         }
     }
@@ -268,6 +270,19 @@ private func fault(_ id: String, _ kind: FaultKind, path: String) -> FaultSpec {
         try h.pump()
         #expect(received() == 600_000)
         #expect(h.client.pendingBody(stream: big) == 0)
+    }
+
+    /// Every body byte is credited back to the upstream connection, also those that reach the
+    /// client after the upstream's stream closed: 60 answers of 100 kB on one connection (more
+    /// than its 4 MiB window) all arrive whole.
+    @Test func theUpstreamConnectionWindowNeverLeaks() throws {
+        let h = try BridgeHarness(faults: [])
+        h.answerSize = 100_000
+        for index in 0..<60 {
+            let stream = try h.get("/file/\(index)")
+            try h.pump()
+            #expect(h.body(stream).utf8.count == 100_000, "answer \(index)")
+        }
     }
 
     @Test func gracefulGoawayRefusesLaterStreams() throws {

@@ -154,13 +154,23 @@ final class H2Bridge {
             if let leg = exchanges[stream]?.upstream { upstream?.submitReset(stream: leg, errorCode: H2ErrorCode.cancel) }
             finish(stream, code: "aborted_by_client", now: now)
         case .closed(let stream, _):
-            if let exchange = exchanges[stream], !exchange.counted {
-                finish(stream, code: exchange.code ?? "reset", now: now)
+            guard let exchange = exchanges.removeValue(forKey: stream) else { return }
+            if !exchange.counted { finish(exchange, code: exchange.code ?? "reset", now: now) }
+            // Answer bytes the upstream sent that will never reach the client (reset, or held
+            // by a delay) are still owed to the upstream connection's window.
+            let held = exchange.heldResponse.reduce(0) { total, event in
+                if case .data(_, let bytes) = event { return total + bytes.count }
+                return total
             }
-            if let leg = exchanges.removeValue(forKey: stream)?.upstream { byUpstream[leg] = nil }
+            let owed = exchange.responseQueued - exchange.responseSent + exchange.withheldFromUpstream + held
+            if let leg = exchange.creditLeg, owed > 0 { upstream?.consume(stream: leg, count: owed) }
+            // The mapping stays until the upstream stream closes: its late credit events find
+            // the client stream id there.
         case .sent(let stream, let count):
             // Response bytes reached the client: the upstream may send as many more.
-            guard let exchange = exchanges[stream], let leg = exchange.upstream else { return }
+            guard let exchange = exchanges[stream] else { return }
+            exchange.responseSent += count
+            guard let leg = exchange.creditLeg else { return }
             if exchange.stalledBy != nil {
                 exchange.withheldFromUpstream += count
             } else {
@@ -179,8 +189,14 @@ final class H2Bridge {
     private func upstreamEvent(_ event: H2Event, now: UInt64) {
         switch event {
         case .sent(let leg, let count):
-            // Request body reached the upstream: credit the client.
-            guard let stream = byUpstream[leg], let exchange = exchanges[stream] else { return }
+            // Request body reached the upstream: credit the client (the connection at least,
+            // when its stream is gone).
+            guard let stream = byUpstream[leg] else { return }
+            guard let exchange = exchanges[stream] else {
+                server.consume(stream: stream, count: count)
+                return
+            }
+            exchange.requestSent += count
             if exchange.stalledBy != nil {
                 exchange.withheldFromClient += count
             } else {
@@ -199,6 +215,12 @@ final class H2Bridge {
             copyLegs.remove(leg)
             if let stream = byUpstream.removeValue(forKey: leg), let exchange = exchanges[stream] {
                 exchange.upstream = nil
+                // Request bytes the upstream will never take are still owed to the client.
+                let unsent = exchange.requestQueued - exchange.requestSent
+                if unsent > 0 {
+                    exchange.requestSent = exchange.requestQueued
+                    server.consume(stream: stream, count: unsent)
+                }
                 // Whatever the client still sends of the request has nowhere to go.
                 exchange.discardsRequest = true
                 let held = exchange.responseReleaseAt != nil || !exchange.heldResponse.isEmpty
@@ -253,6 +275,7 @@ final class H2Bridge {
             if let forwardedAt = exchange.forwardedAt { exchange.upstreamNanoseconds = now &- forwardedAt }
             submitResponse(stream, fields, endStream: endStream)
         case .data(_, let bytes):
+            exchange.responseQueued += bytes.count
             server.appendBody(stream: stream, bytes)
         case .end:
             exchange.responseEnded = true
@@ -390,9 +413,11 @@ final class H2Bridge {
             return
         }
         exchange.upstream = leg
+        exchange.creditLeg = leg
         exchange.forwardedAt = now
         byUpstream[leg] = stream
         if !exchange.heldBody.isEmpty {
+            exchange.requestQueued += exchange.heldBody.count
             upstream!.appendBody(stream: leg, exchange.heldBody)
             exchange.heldBody = []
         }
@@ -414,6 +439,7 @@ final class H2Bridge {
             }
         }
         if let leg = exchange.upstream {
+            exchange.requestQueued += bytes.count
             upstream?.appendBody(stream: leg, bytes)
         } else {
             exchange.heldBody += bytes
@@ -530,9 +556,16 @@ final class H2Bridge {
     /// The upstream connection could not be made, or closed: requests waiting for an answer get
     /// 502, answers under way are reset, and the next request dials again.
     func upstreamGone(now: UInt64?, code: UInt32 = H2ErrorCode.internalError, reason: String = "upstream closed") {
-        for (leg, stream) in byUpstream.sorted(by: { $0.key < $1.key }) {
+        for stream in byUpstream.sorted(by: { $0.key < $1.key }).map(\.value) {
             guard let exchange = exchanges[stream] else { continue }
             exchange.upstream = nil
+            // The old connection's credit goes with it; the client is owed what it never took.
+            exchange.creditLeg = nil
+            let unsent = exchange.requestQueued - exchange.requestSent
+            if unsent > 0 {
+                exchange.requestSent = exchange.requestQueued
+                server.consume(stream: stream, count: unsent)
+            }
             if exchange.answered {
                 reset(stream, code: code, label: "reset", now: now)
             } else if exchange.dropThen == nil {
@@ -540,7 +573,6 @@ final class H2Bridge {
                 answer(stream, H2Replies.error(status: 502, message: "faultline: \(reason)"))
                 finish(stream, code: "502", now: now)
             }
-            _ = leg
         }
         byUpstream.removeAll()
         copyLegs.removeAll()
@@ -625,7 +657,7 @@ final class H2Bridge {
             guard let exchange = exchanges[stream], let stall = exchange.stalledBy, !live.contains(stall) else { continue }
             exchange.stalledBy = nil
             server.consume(stream: stream, count: exchange.withheldFromClient)
-            if let leg = exchange.upstream { upstream?.consume(stream: leg, count: exchange.withheldFromUpstream) }
+            if let leg = exchange.creditLeg { upstream?.consume(stream: leg, count: exchange.withheldFromUpstream) }
             exchange.withheldFromClient = 0
             exchange.withheldFromUpstream = 0
         }
@@ -634,7 +666,12 @@ final class H2Bridge {
     // MARK: Counting
 
     private func finish(_ stream: Int32, code: String, now: UInt64?) {
-        guard let exchange = exchanges[stream], !exchange.counted else { return }
+        guard let exchange = exchanges[stream] else { return }
+        finish(exchange, code: code, now: now)
+    }
+
+    private func finish(_ exchange: H2Exchange, code: String, now: UInt64?) {
+        guard !exchange.counted else { return }
         exchange.counted = true
         exchange.code = code
         let end = now ?? exchange.startedAt

@@ -11,8 +11,18 @@ final class H2Exchange {
     var decision: HTTPFaultDecision?
     /// The request head, as it goes to the upstream.
     var fields: [H2Field]
-    /// The upstream's stream id, once the request was submitted there.
+    /// The upstream's stream id, once the request was submitted there (nil again once it closed).
     var upstream: Int32?
+    /// The upstream stream whose body bytes this exchange owes credit for: kept after that stream
+    /// closed (an answer usually ends before its last bytes reach the client, and the upstream
+    /// connection's window is owed them all), dropped with the upstream connection.
+    var creditLeg: Int32?
+    /// Body bytes handed to the other side's session, and those of them it sent (the rest is owed
+    /// to the sender when the stream ends first).
+    var requestQueued = 0
+    var requestSent = 0
+    var responseQueued = 0
+    var responseSent = 0
     /// The client ended its request (END_STREAM or trailers).
     var requestEnded = false
     var requestTrailers: [H2Field]?
