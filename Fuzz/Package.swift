@@ -52,7 +52,10 @@ let package = Package(
         .target(name: "CFuzzHTTP2"),
         .executableTarget(
             name: "FuzzHTTP2",
-            dependencies: ["FuzzSupport", "CFuzzHTTP2", .product(name: "FaultlineFuzzableHTTP2", package: "Faultline")],
+            dependencies: [
+                "FuzzSupport", "CFuzzHTTP2", .product(name: "FaultlineFuzzableHTTP2", package: "Faultline"),
+                .product(name: "FaultlineFuzzable", package: "Faultline"),
+            ],
             swiftSettings: fuzzer
         ),
     ]

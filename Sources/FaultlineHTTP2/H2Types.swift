@@ -117,15 +117,6 @@ public struct H2Settings: Sendable, Hashable {
     }
 }
 
-/// The HTTP/2 error codes this proxy sends by name (RFC 9113 §7).
-public enum H2ErrorCode {
-    public static let noError: UInt32 = 0
-    public static let protocolError: UInt32 = 1
-    public static let internalError: UInt32 = 2
-    public static let refusedStream: UInt32 = 7
-    public static let cancel: UInt32 = 8
-}
-
 /// The client connection preface (RFC 9113 §3.4).
 public enum H2Preface {
     public static let bytes: [UInt8] = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)

@@ -50,7 +50,7 @@ final class BridgeHarness {
             attempts = counting
             var toClient: [UInt8] = []
             var toUpstream: [UInt8] = []
-            _ = bridge.flush(toClient: &toClient, clientLimit: 1 << 20, toUpstream: &toUpstream, upstreamLimit: 1 << 20, now: now)
+            bridge.flush(toClient: &toClient, clientLimit: 1 << 20, toUpstream: &toUpstream, upstreamLimit: 1 << 20, now: now)
             if !toClient.isEmpty {
                 moved = true
                 #expect(client.receive(toClient) == nil)

@@ -1,4 +1,5 @@
 import CFuzzHTTP2
+import FaultlineCore
 import FaultlineHTTP2
 import FuzzSupport
 import Glibc
@@ -304,13 +305,13 @@ final class Driver {
         let n = headCount
         switch setup.actions {
         case 1 where n % 2 == 0, 2 where n % 3 == 0, 3 where n % 6 == 3:
-            session.submitReset(stream: stream, errorCode: n % 4 == 0 ? H2ErrorCode.refusedStream : H2ErrorCode.internalError)
+            session.submitReset(stream: stream, errorCode: n % 4 == 0 ? HTTP2ErrorCode.refusedStream : HTTP2ErrorCode.internalError)
             return
         case 3 where n % 6 == 0:
             let last = session.lastProcessedStreamID
             goawaysSubmitted.append(last)
-            session.submitGoaway(errorCode: H2ErrorCode.noError, lastStreamID: last)
-            session.submitReset(stream: stream, errorCode: H2ErrorCode.refusedStream)
+            session.submitGoaway(errorCode: HTTP2ErrorCode.noError, lastStreamID: last)
+            session.submitReset(stream: stream, errorCode: HTTP2ErrorCode.refusedStream)
             return
         default:
             break

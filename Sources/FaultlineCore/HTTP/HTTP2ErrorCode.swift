@@ -13,8 +13,14 @@ public enum HTTP2ErrorCode {
 
     /// NO_ERROR (0): GOAWAY's default, a graceful shutdown.
     public static let noError: UInt32 = 0
+    /// PROTOCOL_ERROR (1).
+    public static let protocolError: UInt32 = 1
     /// INTERNAL_ERROR (2): RST_STREAM's default.
     public static let internalError: UInt32 = 2
+    /// REFUSED_STREAM (7): the stream was not processed; safe to retry.
+    public static let refusedStream: UInt32 = 7
+    /// CANCEL (8): the stream is no longer wanted.
+    public static let cancel: UInt32 = 8
 
     /// The value of `name` (case-sensitive, as RFC 9113 writes it), or nil when it names no code.
     public static func value(named name: String) -> UInt32? {

@@ -346,11 +346,39 @@ extension Worker {
         }
     }
 
+    /// What writing bytes the proxy made did.
+    enum MadeWrite {
+        /// This many went out (maybe fewer than offered).
+        case wrote(Int)
+        /// The socket would block (the side is marked blocked).
+        case blocked
+        case noSocket
+        case failed
+    }
+
+    /// Writes bytes the proxy made (a reply, HTTP/2 frames) to `destination`, counting them in
+    /// `faultline_bytes_total` and the wake's budget.
+    func writeMade(_ c: Connection, _ destination: Connection.Side, _ bytes: ArraySlice<UInt8>, budget: inout Int) -> MadeWrite {
+        do {
+            guard let result = try writeBytes(c, destination, bytes) else { return .noSocket }
+            switch result {
+            case .processed(let written):
+                (destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream).add(UInt64(written))
+                budget -= written
+                return .wrote(written)
+            case .wouldBlock:
+                c.setBlocked(destination)
+                return .blocked
+            }
+        } catch {
+            return .failed
+        }
+    }
+
     func carryOut(
         _ loop: EventLoop<Worker>, _ c: Connection, _ queue: inout OutputQueue, _ stream: inout HalfStream,
         to destination: Connection.Side, connected: Bool, budget: inout Int
     ) -> IOOutcome {
-        let counter = destination == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream
         var outcome = IOOutcome.idle
         while budget > 0, let op = queue.first {
             let writable = destination == .upstream
@@ -375,19 +403,13 @@ extension Worker {
                 }
             case .inject(let bytes, let offset):
                 guard writable else { return outcome }
-                do {
-                    guard let result = try writeBytes(c, destination, bytes[offset...]) else { return outcome }
-                    switch result {
-                    case .processed(let written):
-                        counter.add(UInt64(written))
-                        budget -= written
-                        queue.injected(written)
-                        outcome = .progressed
-                    case .wouldBlock:
-                        c.setBlocked(destination)
-                        return outcome
-                    }
-                } catch {
+                switch writeMade(c, destination, bytes[offset...], budget: &budget) {
+                case .wrote(let written):
+                    queue.injected(written)
+                    outcome = .progressed
+                case .blocked, .noSocket:
+                    return outcome
+                case .failed:
                     return .failed
                 }
             }

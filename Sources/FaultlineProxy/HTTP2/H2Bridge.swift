@@ -13,9 +13,6 @@ final class H2Bridge {
     typealias Effects = HTTP1SessionStateMachine.Effects
     typealias FinishedRequest = HTTP1SessionStateMachine.FinishedRequest
 
-    /// Largest request body `duplicate` records for its copies; a larger request goes once.
-    static let maxRecordedRequestBytes = 1 << 20
-
     let routeName: String
     let serial: UInt64
     let logging: Bool
@@ -61,9 +58,6 @@ final class H2Bridge {
         effects = Effects()
         return taken
     }
-
-    /// Requests still open.
-    var openExchanges: Int { exchanges.count }
 
     func takeProtocolErrors() -> [(side: String, reason: String)] {
         guard !protocolErrors.isEmpty else { return [] }
@@ -151,7 +145,7 @@ final class H2Bridge {
             requestEnded(stream, trailers: fields, now: now)
         case .reset(let stream, _):
             // The client gave up on the stream: so does the upstream leg.
-            if let leg = exchanges[stream]?.upstream { upstream?.submitReset(stream: leg, errorCode: H2ErrorCode.cancel) }
+            if let leg = exchanges[stream]?.upstream { upstream?.submitReset(stream: leg, errorCode: HTTP2ErrorCode.cancel) }
             finish(stream, code: "aborted_by_client", now: now)
         case .closed(let stream, _):
             guard let exchange = exchanges.removeValue(forKey: stream) else { return }
@@ -178,7 +172,7 @@ final class H2Bridge {
             }
         case .goawaySent(let code):
             // nghttp2's own GOAWAY: the client broke the protocol (a bad frame or header block).
-            if code != H2ErrorCode.noError && goawayLastStream == nil && !clientFailed {
+            if code != HTTP2ErrorCode.noError && goawayLastStream == nil && !clientFailed {
                 failed(side: "client", H2Error(code: -505, message: "the client broke HTTP/2 (GOAWAY \(code) sent)"), now: now)
             }
         case .goaway, .informational:
@@ -215,18 +209,13 @@ final class H2Bridge {
             copyLegs.remove(leg)
             if let stream = byUpstream.removeValue(forKey: leg), let exchange = exchanges[stream] {
                 exchange.upstream = nil
-                // Request bytes the upstream will never take are still owed to the client.
-                let unsent = exchange.requestQueued - exchange.requestSent
-                if unsent > 0 {
-                    exchange.requestSent = exchange.requestQueued
-                    server.consume(stream: stream, count: unsent)
-                }
+                creditUnsentRequest(exchange)
                 // Whatever the client still sends of the request has nowhere to go.
                 exchange.discardsRequest = true
                 let held = exchange.responseReleaseAt != nil || !exchange.heldResponse.isEmpty
                 if !exchange.answered && !held && exchange.dropThen == nil && !exchange.counted {
                     // Closed without an answer (the upstream reset it).
-                    reset(stream, code: H2ErrorCode.internalError, label: "reset", now: now)
+                    reset(stream, code: HTTP2ErrorCode.internalError, label: "reset", now: now)
                 }
             }
             return
@@ -302,7 +291,7 @@ final class H2Bridge {
         do {
             try server.submitResponse(stream: stream, fields, endStream: endStream)
         } catch {
-            server.submitReset(stream: stream, errorCode: H2ErrorCode.internalError)
+            server.submitReset(stream: stream, errorCode: HTTP2ErrorCode.internalError)
         }
     }
 
@@ -313,7 +302,7 @@ final class H2Bridge {
     ) {
         if let last = goawayLastStream, stream > last {
             // After our GOAWAY: not processed (the client retries it elsewhere).
-            server.submitReset(stream: stream, errorCode: H2ErrorCode.refusedStream)
+            server.submitReset(stream: stream, errorCode: HTTP2ErrorCode.refusedStream)
             return
         }
         let index = nextIndex
@@ -431,7 +420,7 @@ final class H2Bridge {
             return
         }
         if exchange.recording != nil {
-            if exchange.recording!.count + bytes.count > H2Bridge.maxRecordedRequestBytes {
+            if exchange.recording!.count + bytes.count > HTTP1SessionStateMachine.maxRecordedRequestBytes {
                 exchange.recording = nil
                 exchange.copiesToSend = 0
             } else {
@@ -517,14 +506,14 @@ final class H2Bridge {
     private func reset(_ stream: Int32, code: UInt32, label: String, now: UInt64?) {
         server.submitReset(stream: stream, errorCode: code)
         if let leg = exchanges[stream]?.upstream {
-            upstream?.submitReset(stream: leg, errorCode: H2ErrorCode.cancel)
+            upstream?.submitReset(stream: leg, errorCode: HTTP2ErrorCode.cancel)
         }
         finish(stream, code: label, now: now)
     }
 
     /// A stream the upstream did not take: refused to the client, which may retry it.
     private func refuse(_ stream: Int32, now: UInt64) {
-        server.submitReset(stream: stream, errorCode: H2ErrorCode.refusedStream)
+        server.submitReset(stream: stream, errorCode: HTTP2ErrorCode.refusedStream)
         finish(stream, code: "reset", now: now)
     }
 
@@ -541,10 +530,10 @@ final class H2Bridge {
         guard ended else { return }
         switch then {
         case .reset:
-            reset(stream, code: H2ErrorCode.internalError, label: "reset", now: now)
+            reset(stream, code: HTTP2ErrorCode.internalError, label: "reset", now: now)
         case .close:
             // The stream ends without an answer: RST_STREAM NO_ERROR is the stream's FIN.
-            server.submitReset(stream: stream, errorCode: H2ErrorCode.noError)
+            server.submitReset(stream: stream, errorCode: HTTP2ErrorCode.noError)
             finish(stream, code: "closed", now: now)
         case .hang:
             finish(stream, code: "hang", now: now)
@@ -555,17 +544,13 @@ final class H2Bridge {
 
     /// The upstream connection could not be made, or closed: requests waiting for an answer get
     /// 502, answers under way are reset, and the next request dials again.
-    func upstreamGone(now: UInt64?, code: UInt32 = H2ErrorCode.internalError, reason: String = "upstream closed") {
+    func upstreamGone(now: UInt64?, code: UInt32 = HTTP2ErrorCode.internalError, reason: String = "upstream closed") {
         for stream in byUpstream.sorted(by: { $0.key < $1.key }).map(\.value) {
             guard let exchange = exchanges[stream] else { continue }
             exchange.upstream = nil
             // The old connection's credit goes with it; the client is owed what it never took.
             exchange.creditLeg = nil
-            let unsent = exchange.requestQueued - exchange.requestSent
-            if unsent > 0 {
-                exchange.requestSent = exchange.requestQueued
-                server.consume(stream: stream, count: unsent)
-            }
+            creditUnsentRequest(exchange)
             if exchange.answered {
                 reset(stream, code: code, label: "reset", now: now)
             } else if exchange.dropThen == nil {
@@ -581,26 +566,34 @@ final class H2Bridge {
         upstreamPhase = .none
     }
 
+    /// Request bytes the upstream will never take (its stream or connection is gone) are still
+    /// owed to the client's flow control.
+    private func creditUnsentRequest(_ exchange: H2Exchange) {
+        let unsent = exchange.requestQueued - exchange.requestSent
+        guard unsent > 0 else { return }
+        exchange.requestSent = exchange.requestQueued
+        server.consume(stream: exchange.stream, count: unsent)
+    }
+
     /// Tells the client to open no more streams here (GOAWAY NO_ERROR naming the last stream
     /// taken); the connection ends when the streams it has are done.
     func goAwayToClient() {
         guard goawayLastStream == nil else { return }
         goawayLastStream = server.lastProcessedStreamID
-        server.submitGoaway(errorCode: H2ErrorCode.noError)
+        server.submitGoaway(errorCode: HTTP2ErrorCode.noError)
     }
 
     // MARK: Output
 
     /// The bytes each session has ready, up to each limit. Events the sends queued (body
-    /// credit, closed streams) wait for the next `advance`. False when the client's session failed.
-    func flush(toClient: inout [UInt8], clientLimit: Int, toUpstream: inout [UInt8], upstreamLimit: Int, now: UInt64) -> Bool {
-        var ok = true
+    /// credit, closed streams) wait for the next `advance`; a failed send is handled as a failed
+    /// receive (journaled, counted, the side's streams ended).
+    func flush(toClient: inout [UInt8], clientLimit: Int, toUpstream: inout [UInt8], upstreamLimit: Int, now: UInt64) {
         if clientLimit > 0 {
             do {
                 try server.send(into: &toClient, limit: clientLimit)
             } catch {
                 if !clientFailed { failed(side: "client", error, now: now) }
-                ok = false
             }
         }
         if let upstream, upstreamPhase == .connected, upstreamLimit > 0 {
@@ -608,10 +601,8 @@ final class H2Bridge {
                 try upstream.send(into: &toUpstream, limit: upstreamLimit)
             } catch {
                 failed(side: "upstream", error, now: now)
-                ok = false
             }
         }
-        return ok
     }
 
     // MARK: Timers and plan changes

@@ -174,7 +174,7 @@ extension Worker {
         h2ScratchUpstream = []
         toClient.removeAll(keepingCapacity: true)
         toUpstream.removeAll(keepingCapacity: true)
-        _ = bridge.flush(
+        bridge.flush(
             toClient: &toClient, clientLimit: max(0, clientRoom),
             toUpstream: &toUpstream, upstreamLimit: max(0, upstreamRoom), now: loop.now)
         let made = !toClient.isEmpty || !toUpstream.isEmpty
@@ -193,18 +193,8 @@ extension Worker {
     ) {
         guard !bytes.isEmpty else { return }
         var offset = 0
-        if queue.isEmpty && writable {
-            let counter = side == .upstream ? c.counters.bytesUpstream : c.counters.bytesDownstream
-            switch try? writeBytes(c, side, bytes[...]) {
-            case .processed(let written)?:
-                counter.add(UInt64(written))
-                budget -= written
-                offset = written
-            case .wouldBlock?:
-                c.setBlocked(side)
-            case nil:
-                break
-            }
+        if queue.isEmpty && writable, case .wrote(let written) = writeMade(c, side, bytes[...], budget: &budget) {
+            offset = written
         }
         if offset < bytes.count { queue.inject(Array(bytes[offset...])) }
     }
