@@ -40,20 +40,20 @@ let package = Package(
             dependencies: ["FuzzSupport", .product(name: "FaultlineFuzzable", package: "Faultline")],
             swiftSettings: fuzzer
         ),
-        // C, not instrumented: libFuzzer's extra counters (coverage from inside OpenSSL, which is
-        // not instrumented) and the two OpenSSL calls the harness makes that FaultlineTLS does not offer.
+        // C, not instrumented: libFuzzer's extra counters, for the targets of uninstrumented
+        // libraries (OpenSSL, nghttp2) alone.
+        .target(name: "CFuzzCounters"),
+        // C too: the OpenSSL calls the tls harness makes that FaultlineTLS does not offer.
         .target(name: "CFuzzTLS", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         .executableTarget(
             name: "FuzzTLS",
-            dependencies: ["FuzzSupport", "CFuzzTLS", .product(name: "FaultlineFuzzableTLS", package: "Faultline")],
+            dependencies: ["FuzzSupport", "CFuzzCounters", "CFuzzTLS", .product(name: "FaultlineFuzzableTLS", package: "Faultline")],
             swiftSettings: fuzzer
         ),
-        // C, not instrumented, as CFuzzTLS: extra counters for what nghttp2 (not instrumented) did.
-        .target(name: "CFuzzHTTP2"),
         .executableTarget(
             name: "FuzzHTTP2",
             dependencies: [
-                "FuzzSupport", "CFuzzHTTP2", .product(name: "FaultlineFuzzableHTTP2", package: "Faultline"),
+                "FuzzSupport", "CFuzzCounters", .product(name: "FaultlineFuzzableHTTP2", package: "Faultline"),
                 .product(name: "FaultlineFuzzable", package: "Faultline"),
             ],
             swiftSettings: fuzzer

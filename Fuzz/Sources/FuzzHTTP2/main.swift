@@ -1,4 +1,4 @@
-import CFuzzHTTP2
+import CFuzzCounters
 import FaultlineCore
 import FaultlineHTTP2
 import FuzzSupport
@@ -55,7 +55,7 @@ enum Feature: UInt64 {
 }
 
 func feature(_ kind: Feature, _ side: UInt64, _ a: UInt64, _ b: UInt64 = 0) {
-    fuzz_h2_feature(kind.rawValue << 60 | side << 56 | (a & 0xFF_FFFF_FFFF) << 16 | (b & 0xFFFF))
+    fuzz_feature(kind.rawValue << 60 | side << 56 | (a & 0xFF_FFFF_FFFF) << 16 | (b & 0xFFFF))
 }
 
 func kind(_ event: H2Event) -> (UInt64, UInt64) {

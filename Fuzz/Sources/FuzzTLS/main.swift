@@ -1,4 +1,5 @@
 @testable import FaultlineTLS
+import CFuzzCounters
 import CFuzzTLS
 import FuzzSupport
 import Glibc
@@ -130,7 +131,7 @@ enum Feature: UInt64 {
 }
 
 func feature(_ kind: Feature, _ side: UInt64, _ a: UInt64, _ b: UInt64 = 0) {
-    fuzz_tls_feature(kind.rawValue << 60 | side << 56 | (a & 0xFF_FFFF_FFFF) << 16 | (b & 0xFFFF))
+    fuzz_feature(kind.rawValue << 60 | side << 56 | (a & 0xFF_FFFF_FFFF) << 16 | (b & 0xFFFF))
 }
 
 func state(_ session: TLSSession) -> UInt64 {

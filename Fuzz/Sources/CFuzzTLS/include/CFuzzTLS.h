@@ -3,11 +3,6 @@
 // For Fuzz/Sources/FuzzTLS only (docs/HARDENING.md, "Fuzzing").
 #include <stdint.h>
 
-/// Counts `feature` (any 64-bit value; hashed into a slot) in libFuzzer's extra counters, which it
-/// reads as coverage. OpenSSL is not instrumented, so without these the fuzzer would see nothing
-/// of how far into OpenSSL's state machine an input got.
-void fuzz_tls_feature(uint64_t feature);
-
 /// SSL_get_state(ssl): where the handshake state machine stands (OSSL_HANDSHAKE_STATE).
 int fuzz_tls_state(void *ssl);
 
