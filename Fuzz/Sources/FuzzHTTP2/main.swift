@@ -389,20 +389,7 @@ func drive(_ peer: [UInt8], _ setup: Setup) {
     if setup.client { driver.openRequest() } else { driver.flush() }
 
     var random = SplitMix64(seed: fnv1a(input) ^ UInt64(setup.split) << 8)
-    var pieces: [Int]
-    switch setup.split {
-    case _ where input.isEmpty: pieces = []
-    case 0: pieces = [input.count]
-    case 1: pieces = Array(repeating: 1, count: input.count)
-    default:
-        pieces = []
-        var left = input.count
-        while left > 0 {
-            let piece = min(left, 1 + random.below(setup.split))
-            pieces.append(piece)
-            left -= piece
-        }
-    }
+    let pieces = FuzzSupport.pieces(count: input.count, split: setup.split, &random)
     var offset = 0
     for piece in pieces {
         driver.receive(input[offset..<offset + piece])

@@ -43,17 +43,31 @@ public func fnv1a<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 
 public func splitPlans(count: Int, seed: UInt64) -> [[Int]] {
     var plans: [[Int]] = [[count], Array(repeating: 1, count: count)]
     var rng = SplitMix64(seed: seed)
-    for maxPiece in [17, max(1, count)] {
-        var pieces: [Int] = []
-        var left = count
-        while left > 0 {
-            let piece = min(left, 1 + rng.below(maxPiece))
-            pieces.append(piece)
-            left -= piece
-        }
-        plans.append(pieces)
-    }
+    for maxPiece in [17, max(1, count)] { plans.append(randomPieces(count: count, maxPiece: maxPiece, &rng)) }
     return plans
+}
+
+/// `count` bytes cut at random into pieces of 1…`maxPiece` bytes.
+public func randomPieces(count: Int, maxPiece: Int, _ rng: inout SplitMix64) -> [Int] {
+    var pieces: [Int] = []
+    var left = count
+    while left > 0 {
+        let piece = min(left, 1 + rng.below(maxPiece))
+        pieces.append(piece)
+        left -= piece
+    }
+    return pieces
+}
+
+/// A harness's split byte applied to `count` bytes: 0 whole, 1 byte by byte, n > 1 random pieces
+/// of 1…n (none for no bytes).
+public func pieces(count: Int, split: Int, _ rng: inout SplitMix64) -> [Int] {
+    switch split {
+    case _ where count == 0: return []
+    case 0: return [count]
+    case 1: return Array(repeating: 1, count: count)
+    default: return randomPieces(count: count, maxPiece: split, &rng)
+    }
 }
 
 /// The input as a byte array.

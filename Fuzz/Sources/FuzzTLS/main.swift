@@ -244,20 +244,7 @@ func drive(_ payload: [UInt8], _ setup: Setup) {
         require(false, "cannot make a session: \(error)")
         return
     }
-    var pieces: [Int]
-    switch setup.split {
-    case _ where payload.isEmpty: pieces = []
-    case 0: pieces = [payload.count]
-    case 1: pieces = Array(repeating: 1, count: payload.count)
-    default:
-        pieces = []
-        var left = payload.count
-        while left > 0 {
-            let piece = min(left, 1 + random.below(setup.split))
-            pieces.append(piece)
-            left -= piece
-        }
-    }
+    let pieces = FuzzSupport.pieces(count: payload.count, split: setup.split, &random)
     let socket = Socket(session: session, setup: setup, random: random)
     var offset = 0, next = 0
     var eofFed = false, callsAfterEOF = 0
