@@ -25,7 +25,11 @@ final class ScenarioLatencyBudgetTests: XCTestCase {
         XCTAssertLessThan(buggyDeadline, outcome.number("buggy", "e2e_p50_after_ms") ?? 0, out)
         XCTAssertGreaterThan(correctDeadline, outcome.number("correct", "e2e_p50_after_ms") ?? .infinity, out)
 
-        XCTAssertLessThanOrEqual(outcome.number("buggy", "misses_before") ?? perPhase, perPhase * 3 / 10, out)  // see run.py: client timing on a loaded machine
+        // run.py recalibrates the buggy variant (at most 3 attempts) when a loaded machine makes
+        // its normal day miss the tight deadline; the last attempt must hold.
+        XCTAssertLessThanOrEqual(outcome.number("buggy", "attempts") ?? 4, 3, out)
+        XCTAssertLessThanOrEqual(outcome.number("buggy", "misses_before") ?? perPhase, perPhase * 3 / 10, out)
+        XCTAssertLessThanOrEqual(outcome.number("buggy", "late_before") ?? perPhase, perPhase / 5, out)
         let buggyMisses = try XCTUnwrap(outcome.number("buggy", "misses_after"), out)
         XCTAssertGreaterThanOrEqual(buggyMisses, perPhase / 2, out)
         XCTAssertGreaterThanOrEqual(outcome.number("buggy", "late_after") ?? 0, perPhase / 2, out)

@@ -32,6 +32,7 @@ FAULT_SHARE = 0.17       # the latency fault: 17 % of the chain's normal latency
 PER_PHASE = 50           # requests per phase
 CONCURRENCY = 4          # client workers, each on its own keep-alive connection
 TIGHT, BUDGET = 1.1, 1.5  # buggy deadline = 1.1 × L; correct deadline = 1.5 × normal p99
+ATTEMPTS = 3             # calibrations of the buggy variant when the normal day is not calm
 
 
 def quantile(values, q):
@@ -199,14 +200,32 @@ def variant(h, name, label, deadline_of):
     return h.results[name]
 
 
+def calm(r):
+    """The buggy variant's precondition: on the normal day the tight deadline held, by the
+    client's count and by faultline's log."""
+    return r["misses_before"] <= PER_PHASE * 3 // 10 and r["late_before"] <= PER_PHASE // 5
+
+
 def main():
     h = Harness("latency-budget")
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", CONFIG)) as f:
         seed = json.load(f)["seed"]
     h.say("latency-budget: client → A → B → C (work %d + %d + %d ms), a latency fault of 17 %% of the chain's latency on b-c (seed %d)\n"
           % (WORK_MS["A"], WORK_MS["B"], WORK_MS["C"], seed))
-    b = variant(h, "buggy", "buggy: deadline = 1.1 × the normal latency (no room for downstream variance)",
-                lambda L, p99: TIGHT * L)
+    # The buggy story needs a calm machine: 1.1 × L leaves ~9 ms for every source of jitter. When
+    # faultline's own log shows the chain itself slower than the deadline on the normal day (the
+    # machine got busier after the calibration, or its spread is wider than 10 %), the calibration
+    # does not describe the day, and the variant is run again with a fresh one, at most ATTEMPTS
+    # times. Only this precondition is retried; the last attempt's numbers are the ones checked.
+    for attempt in range(1, ATTEMPTS + 1):
+        b = variant(h, "buggy", "buggy: deadline = 1.1 × the normal latency (no room for downstream variance)",
+                    lambda L, p99: TIGHT * L)
+        b["attempts"] = attempt
+        if calm(b) or attempt == ATTEMPTS:
+            break
+        h.say("    (the normal day was not calm: the deadline fired on %d of %d requests before the fault, and"
+              " faultline logged %d answers slower than it; recalibrating, attempt %d of %d)\n"
+              % (b["misses_before"], PER_PHASE, b["late_before"], attempt + 1, ATTEMPTS))
     c = variant(h, "correct", "correct: deadline = a budget of 1.5 × the normal p99 (room for a hop to get 50 % slower)",
                 lambda L, p99: BUDGET * p99)
 
