@@ -154,6 +154,8 @@ final class PackageTests: XCTestCase {
             XCTAssertEqual(man.status, 0, "\(man)")
             // The header line is plain text (the rest is overstruck for bold).
             XCTAssertTrue(man.output.contains("\(page.uppercased())(1)"), "\(page)(1) renders: \(man.output.prefix(300))")
+            // `man --warnings` prints groff's warnings (a blank line in mdoc is one): none.
+            XCTAssertFalse(man.output.contains("warning:"), "\(page)(1) renders without warnings: \(man.output.prefix(600))")
         }
         let bash = try Packaging.run(["bash", "-c", "source \(root)/usr/share/bash-completion/completions/faultctl && complete -p faultctl"])
         XCTAssertEqual(bash.status, 0, "\(bash)")
