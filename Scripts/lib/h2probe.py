@@ -25,6 +25,7 @@ still read to their end, the ones it refuses are not, and queued requests are no
 Output (stdout, one line):
   {"streams": [{"stream_id": 1, "method": "GET", "path": "/a", "status": 200, "headers": {...},
                 "body_bytes": 1, "body_sha256": "...", "trailers": {...} | null,
+                "informational": [{":status": "103", ...}, ...],
                 "ended": true, "reset_error_code": null | int}, ...],
    "goaway": {"error_code": int, "last_stream_id": int} | null,
    "connection_closed": bool, "timed_out": bool, "elapsed_seconds": float}
@@ -84,6 +85,7 @@ class Stream:
         self.status = None
         self.headers = {}
         self.trailers = None
+        self.informational = []  # the 1xx heads before the answer, in order
         self.body = hashlib.sha256()
         self.body_bytes = 0
         self.ended = False
@@ -98,7 +100,8 @@ class Stream:
         return {
             "stream_id": self.stream_id, "method": self.method, "path": self.path, "status": self.status,
             "headers": self.headers, "body_bytes": self.body_bytes, "body_sha256": self.body.hexdigest(),
-            "trailers": self.trailers, "ended": self.ended, "reset_error_code": self.reset_error_code,
+            "trailers": self.trailers, "informational": self.informational, "ended": self.ended,
+            "reset_error_code": self.reset_error_code,
         }
 
 
@@ -226,6 +229,8 @@ def main():
             stream = by_id.get(getattr(event, "stream_id", None))
             if isinstance(event, h2.events.RemoteSettingsChanged):
                 got_settings = True
+            elif isinstance(event, h2.events.InformationalResponseReceived) and stream:
+                stream.informational.append(header_map(event.headers))
             elif isinstance(event, h2.events.ResponseReceived) and stream:
                 stream.headers = header_map(event.headers)
                 stream.status = int(stream.headers.pop(":status", "0"))

@@ -167,6 +167,15 @@ public final class H2Session {
         if !endStream { state.bodies[stream] = H2OutgoingBody() }
     }
 
+    /// A 1xx head on `stream` (server side), before its answer: a HEADERS frame without
+    /// END_STREAM (RFC 9113 §8.1). The caller sends none after the final head.
+    public func submitInformational(stream: Int32, _ fields: [H2Field]) throws(H2Error) {
+        let rv = H2Session.withNV(fields) { nva, count in
+            nghttp2_submit_headers(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), stream, nil, nva, count, nil)
+        }
+        guard rv >= 0 else { throw H2Error.from(rv) }
+    }
+
     /// Queues body bytes for `stream`'s DATA frames.
     public func appendBody(stream: Int32, _ bytes: [UInt8]) {
         guard let body = state.bodies[stream], !body.ended else { return }

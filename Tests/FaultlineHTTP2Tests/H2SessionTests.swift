@@ -60,6 +60,28 @@ private let requestHead = [
         #expect(pair.server.takeEvents().contains(.sent(stream: id, bytes: 5)))
     }
 
+    @Test func informationalHeadsComeBeforeTheAnswer() throws {
+        let pair = try Pair()
+        let id = try pair.client.submitRequest(requestHead, endStream: true)
+        try pair.exchange()
+        _ = pair.server.takeEvents()
+        let hints = [H2Field(":status", "103"), H2Field("link", "</a.css>; rel=preload")]
+        try pair.server.submitInformational(stream: id, hints)
+        try pair.server.submitInformational(stream: id, [H2Field(":status", "100")])
+        try pair.server.submitResponse(stream: id, [H2Field(":status", "204")], endStream: true)
+        try pair.exchange()
+        let heads = pair.client.takeEvents().filter { event in
+            switch event {
+            case .informational, .head: true
+            default: false
+            }
+        }
+        #expect(heads == [
+            .informational(stream: id, fields: hints), .informational(stream: id, fields: [H2Field(":status", "100")]),
+            .head(stream: id, fields: [H2Field(":status", "204")], endStream: true),
+        ])
+    }
+
     @Test func aDeferredBodyResumesWhenBytesArrive() throws {
         let pair = try Pair()
         let id = try pair.client.submitRequest(requestHead, endStream: false)

@@ -16,6 +16,8 @@ final class BridgeHarness {
     var upstreamEvents: [H2Event] = []
     /// When set, the test upstream answers with this many bytes instead of the path.
     var answerSize: Int?
+    /// When set, the test upstream sends this 1xx head before each answer.
+    var informational: [H2Field]?
 
     init(faults: [FaultSpec]) throws {
         bridge = try H2Bridge(routeName: "web", serial: 1, faults: faults, logging: true)
@@ -83,6 +85,7 @@ final class BridgeHarness {
             }
             guard let stream else { continue }
             let path = pathOf(stream) ?? "?"
+            if let informational { try? upstream.submitInformational(stream: stream, informational) }
             try? upstream.submitResponse(stream: stream, [H2Field(":status", "200")], endStream: false)
             upstream.appendBody(stream: stream, answerSize.map { [UInt8](repeating: 7, count: $0) } ?? Array(path.utf8))
             upstream.endBody(stream: stream)
@@ -125,6 +128,22 @@ final class BridgeHarness {
             if case .data(stream, let chunk) = event { bytes += chunk }
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The 1xx heads the client got on `stream`, and where each came among its events.
+    func informational(_ stream: Int32) -> [(index: Int, fields: [H2Field])] {
+        clientEvents.enumerated().compactMap { index, event in
+            if case .informational(stream, let fields) = event { return (index, fields) }
+            return nil
+        }
+    }
+
+    /// Where the client's final head of `stream` came among its events.
+    func headIndex(_ stream: Int32) -> Int? {
+        clientEvents.firstIndex { event in
+            if case .head(stream, _, _) = event { return true }
+            return false
+        }
     }
 
     func reset(_ stream: Int32) -> UInt32? {
@@ -188,6 +207,47 @@ private func fault(_ id: String, _ kind: FaultKind, path: String) -> FaultSpec {
         #expect(h.reset(pay) == code)
         #expect(h.body(other) == "/other")
         #expect(h.completedCodes.sorted() == ["200", label].sorted())
+    }
+
+    static let earlyHints = [H2Field(":status", "103"), H2Field("link", "</app.css>; rel=preload")]
+
+    @Test func anInformationalAnswerReachesTheClientBeforeTheFinalOne() throws {
+        let h = try BridgeHarness(faults: [])
+        h.informational = Self.earlyHints
+        let page = try h.get("/page")
+        try h.pump()
+        let hints = h.informational(page)
+        #expect(hints.count == 1)
+        #expect(hints.first?.fields.value(of: ":status") == "103")
+        #expect(hints.first?.fields.value(of: "link") == "</app.css>; rel=preload")
+        let head = try #require(h.headIndex(page))
+        #expect(hints.allSatisfy { $0.index < head })
+        #expect(h.status(page) == "200")
+        #expect(h.body(page) == "/page")
+        #expect(h.completedCodes == ["200"])
+    }
+
+    /// As on HTTP/1.1, a fault acts on the final answer: the 1xx goes on at once, ahead of a
+    /// held answer and of a dropped one that hangs. (With `then: reset` or `close` in the same
+    /// turn as the 1xx, nghttp2 drops the stream's queued HEADERS when the RST_STREAM is submitted:
+    /// docs/HTTP2.md.)
+    @Test func anInformationalAnswerIsNotHeldOrDroppedWithTheFinalOne() throws {
+        let h = try BridgeHarness(faults: [
+            fault("late", .delay(delay: .milliseconds(50), jitter: .zero, phase: .response), path: "/late"),
+            fault("lost", .dropResponse(then: .hang), path: "/lost"),
+        ])
+        h.informational = Self.earlyHints
+        let late = try h.get("/late")
+        let lost = try h.get("/lost")
+        try h.pump()
+        #expect(h.informational(late).count == 1)
+        #expect(h.status(late) == nil)
+        #expect(h.informational(lost).count == 1)
+        #expect(h.status(lost) == nil)
+        #expect(h.reset(lost) == nil)
+        try h.fireTimer()
+        #expect(h.status(late) == "200")
+        #expect(h.body(late) == "/late")
     }
 
     @Test func aHungAnswerLeavesTheStreamSilent() throws {

@@ -4,8 +4,8 @@ import Foundation
 import Glibc
 import XCTest
 
-// The HTTP/2 and gRPC peers of the integration tests: Scripts/lib/h2probe.py (PyPI h2) and
-// Scripts/lib/grpcpeer.py (PyPI grpcio), run with the project's Python (projectPython()).
+// The HTTP/2 and gRPC peers of the integration tests: Scripts/lib/h2probe.py and h2server.py
+// (PyPI h2), Scripts/lib/grpcpeer.py (PyPI grpcio), run with the project's Python (projectPython()).
 
 /// What `Scripts/lib/h2probe.py` printed: one entry per request, in request order.
 struct H2ProbeResult: Decodable {
@@ -19,6 +19,8 @@ struct H2ProbeResult: Decodable {
         var bodyBytes: Int
         var bodySha256: String
         var trailers: [String: String]?
+        /// The 1xx heads before the answer, in order (":status" included).
+        var informational: [[String: String]]
         /// END_STREAM arrived.
         var ended: Bool
         var resetErrorCode: Int?
@@ -89,26 +91,20 @@ struct GrpcCallResult: Decodable, Equatable {
     var responseLen: Int?
 }
 
-/// `Scripts/lib/grpcpeer.py server` on a free loopback port: the Echo service (`say` echoes,
-/// `other` answers "other"), counting the calls per method. Killed by its pid when this goes away.
-final class GrpcPeerServer {
-    static let say = "/faultline.test.Echo/Say"
-    static let other = "/faultline.test.Echo/Other"
-
+/// A Python peer server of `Scripts/lib` (run with the project's Python) that prints
+/// {"port": PORT} on its first line; its stderr goes to a file of its scratch directory. Ended
+/// by its pid (SIGTERM, then SIGKILL) when this goes away.
+final class PythonPeerServer {
     let endpoint: Endpoint
     let directory: String
     private let process: Process
 
-    /// `unavailableFirst`: the first N calls fail UNAVAILABLE ("unavailable-first").
-    init(unavailableFirst: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {
+    init(script: String, _ arguments: (String) -> [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let python = try projectPython(file: file, line: line)
-        directory = try makeScratchDirectory("fl-grpc")
+        directory = try makeScratchDirectory("fl-peer")
         process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [
-            repositoryRoot.path + "/Scripts/lib/grpcpeer.py", "server", "--port", "0",
-            "--calls-file", directory + "/calls.json", "--unavailable-first", String(unavailableFirst),
-        ]
+        process.arguments = [repositoryRoot.path + "/Scripts/lib/" + script] + arguments(directory)
         let out = Pipe()
         process.standardOutput = out
         guard FileManager.default.createFile(atPath: directory + "/stderr", contents: nil),
@@ -123,7 +119,7 @@ final class GrpcPeerServer {
         guard let ready = try? JSONDecoder().decode(Ready.self, from: Data(first)) else {
             let stderr = (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? ""
             if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
-            throw DaemonError("grpcpeer server printed no port: \(String(decoding: first, as: UTF8.self)) \(stderr)")
+            throw DaemonError("\(script) printed no port: \(String(decoding: first, as: UTF8.self)) \(stderr)")
         }
         endpoint = .loopback(port: ready.port)
     }
@@ -138,10 +134,35 @@ final class GrpcPeerServer {
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
+}
+
+/// `Scripts/lib/h2server.py`: an h2c upstream answering every request 200 with its path, after
+/// the 1xx heads `informational` (each carrying the `hints` fields, "name:value").
+func h2Server(informational: [String] = [], hints: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws -> PythonPeerServer {
+    try PythonPeerServer(script: "h2server.py", { _ in
+        ["--port", "0"] + informational.flatMap { ["--informational", $0] } + hints.flatMap { ["--hint", $0] }
+    }, file: file, line: line)
+}
+
+/// `Scripts/lib/grpcpeer.py server` on a free loopback port: the Echo service (`say` echoes,
+/// `other` answers "other"), counting the calls per method.
+final class GrpcPeerServer {
+    static let say = "/faultline.test.Echo/Say"
+    static let other = "/faultline.test.Echo/Other"
+
+    private let peer: PythonPeerServer
+    var endpoint: Endpoint { peer.endpoint }
+
+    /// `unavailableFirst`: the first N calls fail UNAVAILABLE ("unavailable-first").
+    init(unavailableFirst: Int = 0, file: StaticString = #filePath, line: UInt = #line) throws {
+        peer = try PythonPeerServer(script: "grpcpeer.py", { directory in
+            ["server", "--port", "0", "--calls-file", directory + "/calls.json", "--unavailable-first", String(unavailableFirst)]
+        }, file: file, line: line)
+    }
 
     /// The calls that reached each method so far (a method never called is absent).
     func calls() -> [String: Int] {
-        guard let data = FileManager.default.contents(atPath: directory + "/calls.json") else { return [:] }
+        guard let data = FileManager.default.contents(atPath: peer.directory + "/calls.json") else { return [:] }
         return (try? JSONDecoder().decode([String: Int].self, from: data)) ?? [:]
     }
 }

@@ -115,6 +115,26 @@ final class HTTP2RouteTests: HTTPRouteTestCase {
         XCTAssertEqual(try daemon.metric("faultline_http_requests_total", ["route": "web", "code": "reset"], settlesAt: 1), 1)
     }
 
+    /// An upstream's 1xx heads (103 Early Hints) reach the client ahead of its answer, with their
+    /// fields, also on a stream whose answer a response delay holds: faults act on the final
+    /// answer, as on HTTP/1.1. The log counts one request per stream, by its final status.
+    func testInformationalAnswersArePassedOnAheadOfTheAnswer() throws {
+        let upstream = try h2Server(informational: ["103"], hints: ["link:</app.css>; rel=preload"])
+        let daemon = try startHTTPDaemon(upstream: upstream.endpoint, faults: [
+            #"{"id":"late","type":"delay","route":"web","delay":"300ms","phase":"response","match":{"path":"/late"}}"#,
+        ])
+        let result = try h2probe(try daemon.route(), ["GET:/a", "GET:/late"])
+        XCTAssertEqual(result.streams.count, 2)
+        for stream in result.streams {
+            XCTAssertEqual(stream.status, 200, "\(stream)")
+            XCTAssertEqual(stream.informational, [[":status": "103", "link": "</app.css>; rel=preload"]], "\(stream)")
+            XCTAssertEqual(stream.bodyBytes, stream.path.utf8.count, "\(stream)")
+            XCTAssertTrue(stream.ended, "\(stream)")
+        }
+        XCTAssertGreaterThanOrEqual(result.elapsedSeconds, 0.3, "the delay held the final answer")
+        XCTAssertEqual(try daemon.metric("faultline_http_requests_total", ["route": "web", "code": "200"], settlesAt: 2), 2)
+    }
+
     /// goaway (graceful) names the stream before the matched one as the last processed: the
     /// earlier stream finishes, the matched one is not processed, and the code is the configured one.
     func testGracefulGoawayLetsEarlierStreamsFinish() throws {

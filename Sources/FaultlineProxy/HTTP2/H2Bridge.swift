@@ -232,6 +232,15 @@ final class H2Bridge {
             if case .data(_, let bytes) = event { upstream?.consume(stream: leg, count: bytes.count) }
             return
         }
+        if case .informational(_, let fields) = event {
+            // 103 Early Hints, 100 Continue: not the final answer. Passed on at once, as
+            // HTTP/1.1 does; faults (delay, drop_response) act on the final one.
+            if exchange.upstreamNanoseconds == nil, let forwardedAt = exchange.forwardedAt {
+                exchange.upstreamNanoseconds = now &- forwardedAt
+            }
+            if !exchange.answered { try? server.submitInformational(stream: stream, fields) }
+            return
+        }
         if exchange.dropThen != nil {
             dropResponse(stream, event, now: now)
             return
@@ -261,7 +270,9 @@ final class H2Bridge {
             exchange.responseEnded = endStream
             if let grpc = fields.value(of: "grpc-status") { exchange.grpcStatus = Int(grpc) }
             exchange.code = status
-            if let forwardedAt = exchange.forwardedAt { exchange.upstreamNanoseconds = now &- forwardedAt }
+            if exchange.upstreamNanoseconds == nil, let forwardedAt = exchange.forwardedAt {
+                exchange.upstreamNanoseconds = now &- forwardedAt
+            }
             submitResponse(stream, fields, endStream: endStream)
         case .data(_, let bytes):
             exchange.responseQueued += bytes.count
