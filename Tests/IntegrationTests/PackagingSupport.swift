@@ -56,19 +56,11 @@ enum Packaging {
         if process.isRunning {
             _ = Glibc.kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            let text = Self.text(ofFile: outputPath)
+            let text = mergedOutputText(ofFile: outputPath)
             throw DaemonError("\(arguments.joined(separator: " ")) did not exit within \(timeout); output:\n\(text)")
         }
-        let text = Self.text(ofFile: outputPath)
+        let text = mergedOutputText(ofFile: outputPath)
         return Run(arguments: arguments, status: process.terminationStatus, output: text)
-    }
-
-    /// The file's bytes as text, an invalid UTF-8 sequence replaced (U+FFFD) rather than the whole
-    /// text lost: stdout and stderr share the file, and a line on stderr can land between the
-    /// bytes of one character that stdout wrote in two blocks.
-    private static func text(ofFile path: String) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else { return "" }
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// A fresh directory `prefix.XXXXXX` under `base`.

@@ -64,9 +64,17 @@ func runTool(
         if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
-    let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    let text = mergedOutputText(ofFile: outputPath)
     if timedOut { throw DaemonError("\(arguments) did not exit within \(timeout); output:\n\(text)") }
     return (process.terminationStatus, text)
+}
+
+/// The text of a file that a tool's stdout and stderr share (`runTool`, `Packaging.run`), an invalid
+/// UTF-8 sequence replaced (U+FFFD) rather than the whole text lost: a line on stderr can land
+/// between the bytes of one character that stdout wrote in two blocks.
+func mergedOutputText(ofFile path: String) -> String {
+    guard let data = FileManager.default.contents(atPath: path) else { return "" }
+    return String(decoding: data, as: UTF8.self)
 }
 
 /// A fresh temporary directory, removed by the caller.
