@@ -235,9 +235,7 @@ final class H2Bridge {
         if case .informational(_, let fields) = event {
             // 103 Early Hints, 100 Continue: not the final answer. Passed on at once, as
             // HTTP/1.1 does; faults (delay, drop_response) act on the final one.
-            if exchange.upstreamNanoseconds == nil, let forwardedAt = exchange.forwardedAt {
-                exchange.upstreamNanoseconds = now &- forwardedAt
-            }
+            exchange.upstreamAnswered(now: now)
             if !exchange.answered { try? server.submitInformational(stream: stream, fields) }
             return
         }
@@ -270,9 +268,7 @@ final class H2Bridge {
             exchange.responseEnded = endStream
             if let grpc = fields.value(of: "grpc-status") { exchange.grpcStatus = Int(grpc) }
             exchange.code = status
-            if exchange.upstreamNanoseconds == nil, let forwardedAt = exchange.forwardedAt {
-                exchange.upstreamNanoseconds = now &- forwardedAt
-            }
+            exchange.upstreamAnswered(now: now)
             submitResponse(stream, fields, endStream: endStream)
         case .data(_, let bytes):
             exchange.responseQueued += bytes.count

@@ -59,9 +59,15 @@ final class H2Exchange {
     var counted = false
     var logged: RequestRecord.HTTPPart?
     var forwardedAt: UInt64?
+    /// From forwarding to the upstream's first head (a 1xx or the answer), as HTTP/1.1 logs it.
     var upstreamNanoseconds: UInt64?
     /// The `grpc-status` the client got (a trailers-only head, or the trailers).
     var grpcStatus: Int?
+
+    /// The upstream's first head arrived `now` (later heads leave the time as it is).
+    func upstreamAnswered(now: UInt64) {
+        if upstreamNanoseconds == nil, let forwardedAt { upstreamNanoseconds = now &- forwardedAt }
+    }
 
     init(stream: Int32, index: UInt64, startedAt: UInt64, fields: [H2Field]) {
         self.stream = stream
